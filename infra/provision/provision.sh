@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Brings this machine up to what Microstudio needs, idempotently; cached outside the clone.
+# Run by `npm start` and `npm test` (README). A warm run takes a second or two.
+#   --for-tests   also Debian's Chromium for the Playwright end-to-end tests
+# Writes .runtime/runtime.json (gitignored): the paths the launchers use.
+source "$(dirname "$0")/lib.sh"
+
+for_tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --for-tests) for_tests=1 ;;
+    *) fail "unknown option $arg" "use: provision.sh [--for-tests]" ;;
+  esac
+done
+
+[ -d "$REPO_ROOT/node_modules" ] || fail "dependencies are not installed" "run: npm install"
+
+apt_ensure openssl ca-certificates
+NODE_BIN=$("$PROVISION_DIR/node-runtime.sh")
+if [ -n "${MICROSTUDIO_WORKER_BIN:-}" ]; then
+  [ -x "$MICROSTUDIO_WORKER_BIN" ] || fail "MICROSTUDIO_WORKER_BIN=$MICROSTUDIO_WORKER_BIN is not an executable" "unset it to use the provisioned worker"
+  WORKER_BIN=$MICROSTUDIO_WORKER_BIN
+else
+  WORKER_BIN=$("$PROVISION_DIR/mediasoup-worker.sh")
+fi
+
+CHROMIUM_BIN=""
+if [ "$for_tests" = 1 ]; then
+  # Test tools cannot download their own browser here: use Debian's.
+  apt_ensure chromium fonts-liberation
+  CHROMIUM_BIN=$(command -v chromium || true)
+  [ -n "$CHROMIUM_BIN" ] || fail "chromium is not on PATH after installing it" "apt-get install -y chromium"
+fi
+
+mkdir -p "$REPO_ROOT/.runtime"
+cat > "$REPO_ROOT/.runtime/runtime.json" <<JSON
+{
+  "node": "$NODE_BIN",
+  "mediasoupWorker": "$WORKER_BIN",
+  "chromium": "$CHROMIUM_BIN"
+}
+JSON
+step "ready: node $("$NODE_BIN" -v), mediasoup worker $MEDIASOUP_VERSION${CHROMIUM_BIN:+, $("$CHROMIUM_BIN" --version 2>/dev/null | head -1)}"

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Microstudio reads, in one table. Defaults are what `npm start`
+ * uses on one box: in-memory state, local disk, no external services. README's configuration
+ * table is checked against this list by a test, so the two cannot drift.
+ */
+interface Setting<T extends z.ZodType> {
+  schema: T;
+  description: string;
+}
+const setting = <T extends z.ZodType>(schema: T, description: string): Setting<T> => ({ schema, description });
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const settings = {
+  MICROSTUDIO_ROOM: setting(z.string().min(1).max(128).default('main'), 'Room the printed camera and control-room links open.'),
+  MICROSTUDIO_SFU_HOST: setting(z.string().default('127.0.0.1'), 'Interface the media node\'s signaling/HTTP server binds.'),
+  MICROSTUDIO_SFU_PORT: setting(port.default(4000), 'Media node signaling (socket.io) and health HTTP port.'),
+  MICROSTUDIO_RTC_LISTEN_IP: setting(z.string().default('0.0.0.0'), 'Interface the WebRTC (UDP/TCP) media ports bind.'),
+  MICROSTUDIO_ANNOUNCED_IP: setting(
+    z.string().optional(),
+    'Address given to browsers in ICE candidates. Default: the first LAN IPv4 address, else 127.0.0.1.',
+  ),
+  MICROSTUDIO_RTC_PORT: setting(
+    port.default(44400),
+    'First WebRTC media port: worker i listens on this port + i (UDP and TCP). Open them in the firewall.',
+  ),
+  MICROSTUDIO_WORKERS: setting(positiveInt.max(64).optional(), 'mediasoup workers (default: one per CPU core).'),
+  MICROSTUDIO_WORKER_BIN: setting(
+    z.string().optional(),
+    'mediasoup-worker binary. Set by the provisioning scripts; override to use your own build.',
+  ),
+  MICROSTUDIO_MAX_PEERS_PER_ROOM: setting(positiveInt.default(64), 'Peers (cameras, directors, viewers) one room admits.'),
+  MICROSTUDIO_MAX_PRODUCERS_PER_PEER: setting(positiveInt.default(4), 'Tracks one peer may publish.'),
+  MICROSTUDIO_MAX_TRANSPORTS_PER_PEER: setting(positiveInt.default(4), 'WebRTC transports one peer may open.'),
+  MICROSTUDIO_MAX_CONSUMERS_PER_PEER: setting(positiveInt.default(128), 'Tracks one peer may receive.'),
+  MICROSTUDIO_MAX_MESSAGES_PER_SECOND: setting(positiveInt.default(50), 'Signaling messages per second per connection.'),
+  MICROSTUDIO_TRANSITION_MS: setting(
+    z.coerce.number().int().min(100).max(5000).default(500),
+    'Default auto-transition (fade) duration in milliseconds.',
+  ),
+  MICROSTUDIO_STUDIO_HOST: setting(z.string().default('0.0.0.0'), 'Interface the studio web app binds.'),
+  MICROSTUDIO_STUDIO_PORT: setting(port.default(3000), 'Studio web app, plain HTTP (use http://localhost on this machine).'),
+  MICROSTUDIO_STUDIO_HTTPS_PORT: setting(
+    port.default(3443),
+    'Studio web app over HTTPS with a locally generated certificate, for phones on the LAN.',
+  ),
+  MICROSTUDIO_SFU_URL: setting(
+    z.string().url().default('http://127.0.0.1:4000'),
+    'Where the studio app reaches the media node (it proxies /socket.io there).',
+  ),
+  MICROSTUDIO_DATA_DIR: setting(z.string().default('data'), 'Local state: the generated TLS certificate, logs.'),
+  MICROSTUDIO_LOG_LEVEL: setting(z.enum(['debug', 'info', 'warn', 'error']).default('info'), 'Log verbosity.'),
+  MICROSTUDIO_CACHE: setting(
+    z.string().optional(),
+    'Cache for provisioned runtimes (Node.js 24, mediasoup worker). Default: ~/.cache/microstudio.',
+  ),
+} as const;
+
+type Settings = typeof settings;
+export type SettingName = keyof Settings;
+export type Config = { [K in SettingName]: z.infer<Settings[K]['schema']> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const schema = z.object(
+  Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.schema])) as {
+    [K in SettingName]: Settings[K]['schema'];
+  },
+);
+
+/** Reads and validates configuration; unknown MICROSTUDIO_* variables are refused (typos). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const unknown = Object.keys(env).filter((k) => k.startsWith('MICROSTUDIO_') && !(k in settings));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown configuration variable(s): ${unknown.join(', ')} (see README: Configuration)`);
+  }
+  const picked = Object.fromEntries(
+    Object.keys(settings).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data as Config;
+}
+
+/** Rows for README's configuration table: name, default, meaning. */
+export function configTable(): { name: SettingName; default: string; description: string }[] {
+  return (Object.keys(settings) as SettingName[]).map((name) => {
+    const parsed = settings[name].schema.safeParse(undefined);
+    const value = parsed.success && parsed.data !== undefined ? String(parsed.data) : '(auto)';
+    return { name, default: value, description: settings[name].description };
+  });
+}
+export * from './network.ts';

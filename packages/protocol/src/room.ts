@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { MAX_DISPLAY_NAME_LENGTH, MAX_TRANSITION_MS, MIN_TRANSITION_MS } from './limits.ts';
+import { idSchema, mediaKindSchema } from './media.ts';
+
+/** Who a peer is in the show. A role decides what its connection may do. */
+export const roleSchema = z.enum(['camera', 'director', 'viewer']);
+export type Role = z.infer<typeof roleSchema>;
+
+export const displayNameSchema = z.string().trim().min(1).max(MAX_DISPLAY_NAME_LENGTH);
+
+/** What a published track is for, so a page can find a source's camera and mic. */
+export const trackPurposeSchema = z.enum(['camera', 'mic']);
+export type TrackPurpose = z.infer<typeof trackPurposeSchema>;
+
+export const sourceTrackSchema = z.object({
+  producerId: idSchema,
+  kind: mediaKindSchema,
+  purpose: trackPurposeSchema,
+  paused: z.boolean(),
+});
+export type SourceTrack = z.infer<typeof sourceTrackSchema>;
+
+/**
+ * A source is one camera peer and what it publishes. Its id is chosen by the client and kept
+ * across reconnects and room recovery, so the program bus and tally survive them.
+ */
+export const sourceSchema = z.object({
+  sourceId: idSchema,
+  displayName: displayNameSchema,
+  tracks: z.array(sourceTrackSchema),
+  /** Connection quality as the node sees it: 'good' | 'fair' | 'poor' | 'lost'. */
+  quality: z.enum(['good', 'fair', 'poor', 'lost']),
+});
+export type Source = z.infer<typeof sourceSchema>;
+
+export const transitionSchema = z.object({
+  kind: z.literal('fade'),
+  fromSourceId: idSchema.nullable(),
+  toSourceId: idSchema,
+  durationMs: z.number().int().min(MIN_TRANSITION_MS).max(MAX_TRANSITION_MS),
+  /** Node wall clock (ms since epoch) when the fade started. */
+  startedAt: z.number(),
+});
+export type Transition = z.infer<typeof transitionSchema>;
+
+/** The program/preview bus. Lives on the node: every control room renders this, never its own. */
+export const programStateSchema = z.object({
+  programSourceId: idSchema.nullable(),
+  previewSourceId: idSchema.nullable(),
+  transition: transitionSchema.nullable(),
+  /** Increases on every change, so a client can drop stale updates. */
+  revision: z.number().int().nonnegative(),
+});
+export type ProgramState = z.infer<typeof programStateSchema>;
+
+export const tallySchema = z.enum(['program', 'preview', 'off']);
+export type Tally = z.infer<typeof tallySchema>;
+
+export const roomSnapshotSchema = z.object({
+  roomId: idSchema,
+  sources: z.array(sourceSchema),
+  program: programStateSchema,
+});
+export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
+
+/** Tally of one source, derived from program state (never stored separately, so it cannot drift). */
+export function tallyOf(program: ProgramState, sourceId: string): Tally {
+  if (program.programSourceId === sourceId) return 'program';
+  if (program.transition?.toSourceId === sourceId) return 'program';
+  if (program.previewSourceId === sourceId) return 'preview';
+  return 'off';
+}
