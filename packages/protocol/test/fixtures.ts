@@ -1,0 +1,111 @@
+import type { NotificationName, NotificationOf, RequestName, RequestOf } from '../src/index.ts';
+
+/** A realistic simulcast VP8 producer, as mediasoup-client sends it from Chromium. */
+export const vp8SimulcastRtpParameters = {
+  mid: '0',
+  codecs: [
+    {
+      mimeType: 'video/VP8',
+      payloadType: 96,
+      clockRate: 90000,
+      parameters: {},
+      rtcpFeedback: [{ type: 'nack', parameter: '' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+    },
+    { mimeType: 'video/rtx', payloadType: 97, clockRate: 90000, parameters: { apt: 96 }, rtcpFeedback: [] },
+  ],
+  headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', id: 4, encrypt: false, parameters: {} }],
+  encodings: [
+    { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150000, active: true },
+    { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500000, active: true },
+    { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1500000, active: true },
+  ],
+  rtcp: { cname: 'abcd', reducedSize: true },
+};
+
+export const rtpCapabilities = {
+  codecs: [
+    { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 100 },
+    { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, preferredPayloadType: 101, rtcpFeedback: [] },
+  ],
+  headerExtensions: [{ kind: 'video', uri: 'urn:ietf:params:rtp-hdrext:sdes:mid', preferredId: 1 }],
+};
+
+const dtlsParameters = {
+  role: 'client',
+  fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89' }],
+};
+
+/** One valid payload per request; the coverage test fails when a request is added without one. */
+export const validRequests: { [N in RequestName]: RequestOf<N> } = {
+  'room:join': { roomId: 'main', role: 'camera', displayName: 'Cam A', clientId: 'c-123' },
+  'room:leave': {},
+  'transport:create': { direction: 'send' },
+  'transport:connect': { transportId: 't1', dtlsParameters: dtlsParameters as RequestOf<'transport:connect'>['dtlsParameters'] },
+  'transport:restartIce': { transportId: 't1' },
+  'producer:create': { transportId: 't1', kind: 'video', rtpParameters: vp8SimulcastRtpParameters, purpose: 'camera' },
+  'producer:close': { producerId: 'p1' },
+  'producer:pause': { producerId: 'p1' },
+  'producer:resume': { producerId: 'p1' },
+  'consumer:create': { transportId: 't2', producerId: 'p1', rtpCapabilities: rtpCapabilities as RequestOf<'consumer:create'>['rtpCapabilities'], spatialLayer: 0 },
+  'consumer:resume': { consumerId: 'c1' },
+  'consumer:setLayers': { consumerId: 'c1', spatialLayer: 2, temporalLayer: 1 },
+  'consumer:close': { consumerId: 'c1' },
+  'program:preview': { sourceId: 'c-123' },
+  'program:cut': {},
+  'program:auto': { durationMs: 500 },
+};
+
+/** For each request: payloads that must be refused, with why. */
+export const invalidRequests: { [N in RequestName]: [why: string, payload: unknown][] } = {
+  'room:join': [
+    ['missing clientId', { roomId: 'main', role: 'camera', displayName: 'Cam A' }],
+    ['unknown role', { roomId: 'main', role: 'admin', displayName: 'A', clientId: 'c' }],
+    ['empty name', { roomId: 'main', role: 'camera', displayName: '   ', clientId: 'c' }],
+    ['name too long', { roomId: 'main', role: 'camera', displayName: 'x'.repeat(65), clientId: 'c' }],
+    ['room id too long', { roomId: 'r'.repeat(129), role: 'camera', displayName: 'A', clientId: 'c' }],
+  ],
+  'room:leave': [['unexpected field', { force: true }]],
+  'transport:create': [['bad direction', { direction: 'sideways' }], ['missing direction', {}]],
+  'transport:connect': [
+    ['no fingerprints', { transportId: 't1', dtlsParameters: { fingerprints: [] } }],
+    ['bad role', { transportId: 't1', dtlsParameters: { ...dtlsParameters, role: 'boss' } }],
+    ['missing transportId', { dtlsParameters }],
+  ],
+  'transport:restartIce': [['numeric id', { transportId: 5 }]],
+  'producer:create': [
+    ['no codecs', { transportId: 't1', kind: 'video', rtpParameters: { ...vp8SimulcastRtpParameters, codecs: [] }, purpose: 'camera' }],
+    ['bad kind', { transportId: 't1', kind: 'data', rtpParameters: vp8SimulcastRtpParameters, purpose: 'camera' }],
+    ['bad purpose', { transportId: 't1', kind: 'video', rtpParameters: vp8SimulcastRtpParameters, purpose: 'screen' }],
+    ['payload type out of range', { transportId: 't1', kind: 'video', purpose: 'camera', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 300, clockRate: 90000 }] } }],
+  ],
+  'producer:close': [['empty id', { producerId: '' }]],
+  'producer:pause': [['missing id', {}]],
+  'producer:resume': [['null id', { producerId: null }]],
+  'consumer:create': [
+    ['layer out of range', { transportId: 't2', producerId: 'p1', rtpCapabilities, spatialLayer: 3 }],
+    ['capabilities not an object', { transportId: 't2', producerId: 'p1', rtpCapabilities: 'all' }],
+  ],
+  'consumer:resume': [['id too long', { consumerId: 'c'.repeat(200) }]],
+  'consumer:setLayers': [['negative layer', { consumerId: 'c1', spatialLayer: -1 }], ['fractional layer', { consumerId: 'c1', spatialLayer: 1.5 }]],
+  'consumer:close': [['array payload', ['c1']]],
+  'program:preview': [['missing sourceId', {}]],
+  'program:cut': [['unexpected field', { sourceId: 'x' }]],
+  'program:auto': [['too short', { durationMs: 10 }], ['too long', { durationMs: 60000 }]],
+};
+
+export const validNotifications: { [N in NotificationName]: NotificationOf<N> } = {
+  'room:state': {
+    roomId: 'main',
+    sources: [{ sourceId: 'c-1', displayName: 'Cam A', quality: 'good', tracks: [{ producerId: 'p1', kind: 'video', purpose: 'camera', paused: false }] }],
+    program: { programSourceId: 'c-1', previewSourceId: null, transition: null, revision: 3 },
+  },
+  'program:state': {
+    programSourceId: 'c-1',
+    previewSourceId: 'c-2',
+    transition: { kind: 'fade', fromSourceId: 'c-1', toSourceId: 'c-2', durationMs: 500, startedAt: 1700000000000 },
+    revision: 4,
+  },
+  'source:updated': { sourceId: 'c-1', displayName: 'Cam A', quality: 'poor', tracks: [] },
+  'consumer:closed': { consumerId: 'c1' },
+  'room:rejoin': { reason: 'media worker died' },
+};
