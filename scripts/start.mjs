@@ -19,10 +19,14 @@ const runtime = readRuntime();
 
 if (!args.has('--no-build')) {
   say('building the studio web app (cached after the first run)…');
-  const build = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@microstudio/studio', '--output-logs=errors-only'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
+  const build = spawnSync(
+    'bash',
+    ['scripts/turbo.sh', 'run', 'build', '--filter=@microstudio/studio', '--output-logs=errors-only'],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
   if (build.status !== 0) {
     console.error('[microstudio] the studio build failed (see above)');
     process.exit(1);
@@ -56,7 +60,11 @@ async function stop(code) {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
   await Promise.race([
-    Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode ? null : new Promise((r) => c.once('exit', r))))),
+    Promise.all(
+      children.map((c) =>
+        c.exitCode !== null || c.signalCode ? null : new Promise((r) => c.once('exit', r)),
+      ),
+    ),
     sleep(8000),
   ]);
   for (const child of children) if (child.exitCode === null && !child.signalCode) child.kill('SIGKILL');
@@ -65,7 +73,10 @@ async function stop(code) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-launch('sfu', runtime.node, ['--import', 'tsx', 'src/main.ts'], { cwd: join(repoRoot, 'sfu'), env: mediaEnv(runtime) });
+launch('sfu', runtime.node, ['--import', 'tsx', 'src/main.ts'], {
+  cwd: join(repoRoot, 'sfu'),
+  env: mediaEnv(runtime),
+});
 launch('studio', process.execPath, ['server.mjs'], { cwd: join(repoRoot, 'apps', 'studio'), env });
 
 async function waitFor(url, what) {
@@ -85,7 +96,10 @@ async function waitFor(url, what) {
 }
 
 await waitFor(`http://127.0.0.1:${sfuPort}/healthz`, 'the media node');
-const info = await waitFor(`http://127.0.0.1:${studioPort}/api/studio-info?room=${encodeURIComponent(room)}`, 'the studio');
+const info = await waitFor(
+  `http://127.0.0.1:${studioPort}/api/studio-info?room=${encodeURIComponent(room)}`,
+  'the studio',
+);
 if (info) {
   const links = await info.json();
   say('the studio is up');

@@ -9,16 +9,28 @@ interface Setting<T extends z.ZodType> {
   schema: T;
   description: string;
 }
-const setting = <T extends z.ZodType>(schema: T, description: string): Setting<T> => ({ schema, description });
+const setting = <T extends z.ZodType>(schema: T, description: string): Setting<T> => ({
+  schema,
+  description,
+});
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
 export const settings = {
-  MICROSTUDIO_ROOM: setting(z.string().min(1).max(128).default('main'), 'Room the printed camera and control-room links open.'),
-  MICROSTUDIO_SFU_HOST: setting(z.string().default('127.0.0.1'), 'Interface the media node\'s signaling/HTTP server binds.'),
+  MICROSTUDIO_ROOM: setting(
+    z.string().min(1).max(128).default('main'),
+    'Room the printed camera and control-room links open.',
+  ),
+  MICROSTUDIO_SFU_HOST: setting(
+    z.string().default('127.0.0.1'),
+    "Interface the media node's signaling/HTTP server binds.",
+  ),
   MICROSTUDIO_SFU_PORT: setting(port.default(4000), 'Media node signaling (socket.io) and health HTTP port.'),
-  MICROSTUDIO_RTC_LISTEN_IP: setting(z.string().default('0.0.0.0'), 'Interface the WebRTC (UDP/TCP) media ports bind.'),
+  MICROSTUDIO_RTC_LISTEN_IP: setting(
+    z.string().default('0.0.0.0'),
+    'Interface the WebRTC (UDP/TCP) media ports bind.',
+  ),
   MICROSTUDIO_ANNOUNCED_IP: setting(
     z.string().optional(),
     'Address given to browsers in ICE candidates. Default: the first LAN IPv4 address, else 127.0.0.1.',
@@ -27,22 +39,37 @@ export const settings = {
     port.default(44400),
     'First WebRTC media port: worker i listens on this port + i (UDP and TCP). Open them in the firewall.',
   ),
-  MICROSTUDIO_WORKERS: setting(positiveInt.max(64).optional(), 'mediasoup workers (default: one per CPU core).'),
+  MICROSTUDIO_WORKERS: setting(
+    positiveInt.max(64).optional(),
+    'mediasoup workers (default: one per CPU core).',
+  ),
   MICROSTUDIO_WORKER_BIN: setting(
     z.string().optional(),
     'mediasoup-worker binary. Set by the provisioning scripts; override to use your own build.',
   ),
-  MICROSTUDIO_MAX_PEERS_PER_ROOM: setting(positiveInt.default(64), 'Peers (cameras, directors, viewers) one room admits.'),
+  MICROSTUDIO_MAX_PEERS_PER_ROOM: setting(
+    positiveInt.default(64),
+    'Peers (cameras, directors, viewers) one room admits.',
+  ),
   MICROSTUDIO_MAX_PRODUCERS_PER_PEER: setting(positiveInt.default(4), 'Tracks one peer may publish.'),
-  MICROSTUDIO_MAX_TRANSPORTS_PER_PEER: setting(positiveInt.default(4), 'WebRTC transports one peer may open.'),
+  MICROSTUDIO_MAX_TRANSPORTS_PER_PEER: setting(
+    positiveInt.default(4),
+    'WebRTC transports one peer may open.',
+  ),
   MICROSTUDIO_MAX_CONSUMERS_PER_PEER: setting(positiveInt.default(128), 'Tracks one peer may receive.'),
-  MICROSTUDIO_MAX_MESSAGES_PER_SECOND: setting(positiveInt.default(50), 'Signaling messages per second per connection.'),
+  MICROSTUDIO_MAX_MESSAGES_PER_SECOND: setting(
+    positiveInt.default(50),
+    'Signaling messages per second per connection.',
+  ),
   MICROSTUDIO_TRANSITION_MS: setting(
     z.coerce.number().int().min(100).max(5000).default(500),
     'Default auto-transition (fade) duration in milliseconds.',
   ),
   MICROSTUDIO_STUDIO_HOST: setting(z.string().default('0.0.0.0'), 'Interface the studio web app binds.'),
-  MICROSTUDIO_STUDIO_PORT: setting(port.default(3000), 'Studio web app, plain HTTP (use http://localhost on this machine).'),
+  MICROSTUDIO_STUDIO_PORT: setting(
+    port.default(3000),
+    'Studio web app, plain HTTP (use http://localhost on this machine).',
+  ),
   MICROSTUDIO_STUDIO_HTTPS_PORT: setting(
     port.default(3443),
     'Studio web app over HTTPS with a locally generated certificate, for phones on the LAN.',
@@ -51,8 +78,14 @@ export const settings = {
     z.string().url().default('http://127.0.0.1:4000'),
     'Where the studio app reaches the media node (it proxies /socket.io there).',
   ),
-  MICROSTUDIO_DATA_DIR: setting(z.string().default('data'), 'Local state: the generated TLS certificate, logs.'),
-  MICROSTUDIO_LOG_LEVEL: setting(z.enum(['debug', 'info', 'warn', 'error']).default('info'), 'Log verbosity.'),
+  MICROSTUDIO_DATA_DIR: setting(
+    z.string().default('data'),
+    'Local state: the generated TLS certificate, logs.',
+  ),
+  MICROSTUDIO_LOG_LEVEL: setting(
+    z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    'Log verbosity.',
+  ),
   MICROSTUDIO_CACHE: setting(
     z.string().optional(),
     'Cache for provisioned runtimes (Node.js 24, mediasoup worker). Default: ~/.cache/microstudio.',
@@ -77,7 +110,9 @@ const schema = z.object(
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const unknown = Object.keys(env).filter((k) => k.startsWith('MICROSTUDIO_') && !(k in settings));
   if (unknown.length > 0) {
-    throw new ConfigError(`unknown configuration variable(s): ${unknown.join(', ')} (see README: Configuration)`);
+    throw new ConfigError(
+      `unknown configuration variable(s): ${unknown.join(', ')} (see README: Configuration)`,
+    );
   }
   const picked = Object.fromEntries(
     Object.keys(settings).map((k) => [k, env[k] === '' ? undefined : env[k]]),

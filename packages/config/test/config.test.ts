@@ -14,18 +14,25 @@ describe('loadConfig', () => {
   });
 
   it('coerces numbers from strings and treats empty strings as unset', () => {
-    const config = loadConfig({ MICROSTUDIO_SFU_PORT: '4100', MICROSTUDIO_WORKERS: '2', MICROSTUDIO_ROOM: '' });
+    const config = loadConfig({
+      MICROSTUDIO_SFU_PORT: '4100',
+      MICROSTUDIO_WORKERS: '2',
+      MICROSTUDIO_ROOM: '',
+    });
     assert.equal(config.MICROSTUDIO_SFU_PORT, 4100);
     assert.equal(config.MICROSTUDIO_WORKERS, 2);
     assert.equal(config.MICROSTUDIO_ROOM, 'main');
   });
 
   it('refuses an invalid value naming the variable', () => {
-    assert.throws(() => loadConfig({ MICROSTUDIO_SFU_PORT: '70000' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /MICROSTUDIO_SFU_PORT/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ MICROSTUDIO_SFU_PORT: '70000' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /MICROSTUDIO_SFU_PORT/);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig({ MICROSTUDIO_LOG_LEVEL: 'loud' }), ConfigError);
     assert.throws(() => loadConfig({ MICROSTUDIO_TRANSITION_MS: '20' }), ConfigError);
   });

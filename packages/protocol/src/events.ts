@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { idSchema } from './media.ts';
-import { programStateSchema, roomSnapshotSchema, sourceSchema } from './room.ts';
 import type { RequestName, RequestOf, ResponseOf } from './requests.ts';
 import type { Result } from './result.ts';
+import { programStateSchema, roomSnapshotSchema, sourceSchema } from './room.ts';
 
 /** Node → client notifications. Clients validate them too: a node can be a different version. */
 export const notifications = {

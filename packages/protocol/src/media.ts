@@ -46,7 +46,10 @@ export const rtpEncodingParametersSchema = z.looseObject({
 export const rtpParametersSchema = z.looseObject({
   mid: short.optional(),
   codecs: z.array(rtpCodecParametersSchema).min(1).max(32),
-  headerExtensions: z.array(z.looseObject({ uri: short, id: z.number().int() })).max(32).optional(),
+  headerExtensions: z
+    .array(z.looseObject({ uri: short, id: z.number().int() }))
+    .max(32)
+    .optional(),
   encodings: z.array(rtpEncodingParametersSchema).max(8).optional(),
   rtcp: z.looseObject({ cname: short.optional(), reducedSize: z.boolean().optional() }).optional(),
 });
@@ -66,7 +69,10 @@ export const rtpCapabilitiesSchema = z.looseObject({
     )
     .max(128)
     .optional(),
-  headerExtensions: z.array(z.looseObject({ uri: short })).max(64).optional(),
+  headerExtensions: z
+    .array(z.looseObject({ uri: short }))
+    .max(64)
+    .optional(),
 });
 
 export const mediaKindSchema = z.enum(['audio', 'video']);

@@ -90,7 +90,9 @@ export const requests = {
   'program:cut': { request: empty, response: empty },
   /** Fade preview into program over durationMs (the room's default when omitted). */
   'program:auto': {
-    request: z.object({ durationMs: z.number().int().min(MIN_TRANSITION_MS).max(MAX_TRANSITION_MS).optional() }),
+    request: z.object({
+      durationMs: z.number().int().min(MIN_TRANSITION_MS).max(MAX_TRANSITION_MS).optional(),
+    }),
     response: empty,
   },
 } as const;

@@ -4,7 +4,9 @@ import { MAX_MESSAGE_BYTES } from './limits.ts';
 import { isRequestName, type RequestName, type RequestOf, requests } from './requests.ts';
 import { fail, type ProtocolError } from './result.ts';
 
-export type Validated<N extends RequestName> = { ok: true; name: N; payload: RequestOf<N> } | { ok: false; error: ProtocolError };
+export type Validated<N extends RequestName> =
+  | { ok: true; name: N; payload: RequestOf<N> }
+  | { ok: false; error: ProtocolError };
 
 const utf8 = new TextEncoder();
 
@@ -30,7 +32,11 @@ function describe(error: z.ZodError): string {
  * The boundary check every incoming message goes through: known event, size, schema.
  * Returns the parsed (and so stripped of unknown top-level keys) payload.
  */
-export function validateRequest(name: string, payload: unknown, maxBytes = MAX_MESSAGE_BYTES): Validated<RequestName> {
+export function validateRequest(
+  name: string,
+  payload: unknown,
+  maxBytes = MAX_MESSAGE_BYTES,
+): Validated<RequestName> {
   if (!isRequestName(name)) return fail(ErrorCode.UnknownEvent, `unknown event "${name.slice(0, 64)}"`);
   const bytes = payloadBytes(payload);
   if (bytes > maxBytes) {

@@ -9,7 +9,11 @@ export const vp8SimulcastRtpParameters = {
       payloadType: 96,
       clockRate: 90000,
       parameters: {},
-      rtcpFeedback: [{ type: 'nack', parameter: '' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+      rtcpFeedback: [
+        { type: 'nack', parameter: '' },
+        { type: 'nack', parameter: 'pli' },
+        { type: 'ccm', parameter: 'fir' },
+      ],
     },
     { mimeType: 'video/rtx', payloadType: 97, clockRate: 90000, parameters: { apt: 96 }, rtcpFeedback: [] },
   ],
@@ -32,7 +36,13 @@ export const rtpCapabilities = {
 
 const dtlsParameters = {
   role: 'client',
-  fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89' }],
+  fingerprints: [
+    {
+      algorithm: 'sha-256',
+      value:
+        'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89',
+    },
+  ],
 };
 
 /** One valid payload per request; the coverage test fails when a request is added without one. */
@@ -40,13 +50,26 @@ export const validRequests: { [N in RequestName]: RequestOf<N> } = {
   'room:join': { roomId: 'main', role: 'camera', displayName: 'Cam A', clientId: 'c-123' },
   'room:leave': {},
   'transport:create': { direction: 'send' },
-  'transport:connect': { transportId: 't1', dtlsParameters: dtlsParameters as RequestOf<'transport:connect'>['dtlsParameters'] },
+  'transport:connect': {
+    transportId: 't1',
+    dtlsParameters: dtlsParameters as RequestOf<'transport:connect'>['dtlsParameters'],
+  },
   'transport:restartIce': { transportId: 't1' },
-  'producer:create': { transportId: 't1', kind: 'video', rtpParameters: vp8SimulcastRtpParameters, purpose: 'camera' },
+  'producer:create': {
+    transportId: 't1',
+    kind: 'video',
+    rtpParameters: vp8SimulcastRtpParameters,
+    purpose: 'camera',
+  },
   'producer:close': { producerId: 'p1' },
   'producer:pause': { producerId: 'p1' },
   'producer:resume': { producerId: 'p1' },
-  'consumer:create': { transportId: 't2', producerId: 'p1', rtpCapabilities: rtpCapabilities as RequestOf<'consumer:create'>['rtpCapabilities'], spatialLayer: 0 },
+  'consumer:create': {
+    transportId: 't2',
+    producerId: 'p1',
+    rtpCapabilities: rtpCapabilities as RequestOf<'consumer:create'>['rtpCapabilities'],
+    spatialLayer: 0,
+  },
   'consumer:resume': { consumerId: 'c1' },
   'consumer:setLayers': { consumerId: 'c1', spatialLayer: 2, temporalLayer: 1 },
   'consumer:close': { consumerId: 'c1' },
@@ -65,7 +88,10 @@ export const invalidRequests: { [N in RequestName]: [why: string, payload: unkno
     ['room id too long', { roomId: 'r'.repeat(129), role: 'camera', displayName: 'A', clientId: 'c' }],
   ],
   'room:leave': [['unexpected field', { force: true }]],
-  'transport:create': [['bad direction', { direction: 'sideways' }], ['missing direction', {}]],
+  'transport:create': [
+    ['bad direction', { direction: 'sideways' }],
+    ['missing direction', {}],
+  ],
   'transport:connect': [
     ['no fingerprints', { transportId: 't1', dtlsParameters: { fingerprints: [] } }],
     ['bad role', { transportId: 't1', dtlsParameters: { ...dtlsParameters, role: 'boss' } }],
@@ -73,10 +99,32 @@ export const invalidRequests: { [N in RequestName]: [why: string, payload: unkno
   ],
   'transport:restartIce': [['numeric id', { transportId: 5 }]],
   'producer:create': [
-    ['no codecs', { transportId: 't1', kind: 'video', rtpParameters: { ...vp8SimulcastRtpParameters, codecs: [] }, purpose: 'camera' }],
-    ['bad kind', { transportId: 't1', kind: 'data', rtpParameters: vp8SimulcastRtpParameters, purpose: 'camera' }],
-    ['bad purpose', { transportId: 't1', kind: 'video', rtpParameters: vp8SimulcastRtpParameters, purpose: 'screen' }],
-    ['payload type out of range', { transportId: 't1', kind: 'video', purpose: 'camera', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 300, clockRate: 90000 }] } }],
+    [
+      'no codecs',
+      {
+        transportId: 't1',
+        kind: 'video',
+        rtpParameters: { ...vp8SimulcastRtpParameters, codecs: [] },
+        purpose: 'camera',
+      },
+    ],
+    [
+      'bad kind',
+      { transportId: 't1', kind: 'data', rtpParameters: vp8SimulcastRtpParameters, purpose: 'camera' },
+    ],
+    [
+      'bad purpose',
+      { transportId: 't1', kind: 'video', rtpParameters: vp8SimulcastRtpParameters, purpose: 'screen' },
+    ],
+    [
+      'payload type out of range',
+      {
+        transportId: 't1',
+        kind: 'video',
+        purpose: 'camera',
+        rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 300, clockRate: 90000 }] },
+      },
+    ],
   ],
   'producer:close': [['empty id', { producerId: '' }]],
   'producer:pause': [['missing id', {}]],
@@ -86,23 +134,42 @@ export const invalidRequests: { [N in RequestName]: [why: string, payload: unkno
     ['capabilities not an object', { transportId: 't2', producerId: 'p1', rtpCapabilities: 'all' }],
   ],
   'consumer:resume': [['id too long', { consumerId: 'c'.repeat(200) }]],
-  'consumer:setLayers': [['negative layer', { consumerId: 'c1', spatialLayer: -1 }], ['fractional layer', { consumerId: 'c1', spatialLayer: 1.5 }]],
+  'consumer:setLayers': [
+    ['negative layer', { consumerId: 'c1', spatialLayer: -1 }],
+    ['fractional layer', { consumerId: 'c1', spatialLayer: 1.5 }],
+  ],
   'consumer:close': [['array payload', ['c1']]],
   'program:preview': [['missing sourceId', {}]],
   'program:cut': [['unexpected field', { sourceId: 'x' }]],
-  'program:auto': [['too short', { durationMs: 10 }], ['too long', { durationMs: 60000 }]],
+  'program:auto': [
+    ['too short', { durationMs: 10 }],
+    ['too long', { durationMs: 60000 }],
+  ],
 };
 
 export const validNotifications: { [N in NotificationName]: NotificationOf<N> } = {
   'room:state': {
     roomId: 'main',
-    sources: [{ sourceId: 'c-1', displayName: 'Cam A', quality: 'good', tracks: [{ producerId: 'p1', kind: 'video', purpose: 'camera', paused: false }] }],
+    sources: [
+      {
+        sourceId: 'c-1',
+        displayName: 'Cam A',
+        quality: 'good',
+        tracks: [{ producerId: 'p1', kind: 'video', purpose: 'camera', paused: false }],
+      },
+    ],
     program: { programSourceId: 'c-1', previewSourceId: null, transition: null, revision: 3 },
   },
   'program:state': {
     programSourceId: 'c-1',
     previewSourceId: 'c-2',
-    transition: { kind: 'fade', fromSourceId: 'c-1', toSourceId: 'c-2', durationMs: 500, startedAt: 1700000000000 },
+    transition: {
+      kind: 'fade',
+      fromSourceId: 'c-1',
+      toSourceId: 'c-2',
+      durationMs: 500,
+      startedAt: 1700000000000,
+    },
     revision: 4,
   },
   'source:updated': { sourceId: 'c-1', displayName: 'Cam A', quality: 'poor', tracks: [] },

@@ -53,7 +53,10 @@ describe('requests', () => {
 
   it('measures size in UTF-8 bytes, not characters', () => {
     const chars = Math.floor(MAX_MESSAGE_BYTES / 3);
-    const result = validateRequest('room:join', { ...validRequests['room:join'], padding: '€'.repeat(chars) });
+    const result = validateRequest('room:join', {
+      ...validRequests['room:join'],
+      padding: '€'.repeat(chars),
+    });
     assert.equal(result.ok, false);
     if (!result.ok) assert.equal(result.error.code, ErrorCode.MessageTooLarge);
   });
@@ -113,7 +116,13 @@ describe('tallyOf', () => {
   it('puts the incoming source of a fade on program', () => {
     const fading = {
       ...program,
-      transition: { kind: 'fade' as const, fromSourceId: 'a', toSourceId: 'b', durationMs: 500, startedAt: 0 },
+      transition: {
+        kind: 'fade' as const,
+        fromSourceId: 'a',
+        toSourceId: 'b',
+        durationMs: 500,
+        startedAt: 0,
+      },
     };
     assert.equal(tallyOf(fading, 'b'), 'program');
     assert.equal(tallyOf(fading, 'a'), 'program');

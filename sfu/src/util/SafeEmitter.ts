@@ -36,7 +36,7 @@ export class SafeEmitter<E extends EventMap> {
   }
 
   safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): void {
-    for (const listener of this.#emitter.listeners(event)) {
+    for (const listener of this.#emitter.rawListeners(event)) {
       try {
         (listener as (...a: E[K]) => void)(...args);
       } catch (error) {

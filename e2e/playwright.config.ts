@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+// Debian's Chromium (test tools cannot download their own browser here); provisioned by
+// `npm test` through infra/provision/provision.sh --for-tests.
+const runtime = JSON.parse(readFileSync(new URL('../.runtime/runtime.json', import.meta.url), 'utf8')) as {
+  chromium: string;
+};
+
+/** Ports of the studio under test: not the defaults, so a running `npm start` does not clash. */
+export const ports = { studio: 3100, https: 3543, sfu: 4100, rtc: 44500 };
+
+export default defineConfig({
+  testDir: 'tests',
+  fullyParallel: false,
+  workers: 1,
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${ports.studio}`,
+    launchOptions: {
+      executablePath: runtime.chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection',
+        '--autoplay-policy=no-user-gesture-required',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-quic',
+        // Background tabs must keep rendering and encoding: three cameras share one browser.
+        '--disable-background-timer-throttling',
+        '--disable-renderer-backgrounding',
+        '--disable-backgrounding-occluded-windows',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    // The same launcher as `npm start` (the build is done by turbo before the tests).
+    command: 'node ../scripts/start.mjs --no-build',
+    url: `http://127.0.0.1:${ports.studio}/api/studio-info`,
+    timeout: 90_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      MICROSTUDIO_SFU_PORT: String(ports.sfu),
+      MICROSTUDIO_SFU_URL: `http://127.0.0.1:${ports.sfu}`,
+      MICROSTUDIO_STUDIO_PORT: String(ports.studio),
+      MICROSTUDIO_STUDIO_HTTPS_PORT: String(ports.https),
+      MICROSTUDIO_STUDIO_HOST: '127.0.0.1',
+      MICROSTUDIO_RTC_PORT: String(ports.rtc),
+      MICROSTUDIO_RTC_LISTEN_IP: '127.0.0.1',
+      MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
+      MICROSTUDIO_WORKERS: '2',
+      MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-e2e'),
+    },
+  },
+});

@@ -1,0 +1,93 @@
+import {
+  expect,
+  expectShowing,
+  framesDecoded,
+  openCamera,
+  openPage,
+  SOURCES,
+  test,
+  uniqueRoom,
+} from './studio.ts';
+
+const [camA, camB, camC] = SOURCES as [(typeof SOURCES)[0], (typeof SOURCES)[0], (typeof SOURCES)[0]];
+
+test('three cameras publish, the director previews and cuts, tally and the watch page follow', async ({
+  newContext,
+}) => {
+  const room = uniqueRoom('show');
+  const cameras = [];
+  for (const source of SOURCES) cameras.push(await openCamera(await newContext(), room, source));
+  const [pageA, pageB, pageC] = cameras as [(typeof cameras)[0], (typeof cameras)[0], (typeof cameras)[0]];
+  const tally = (page: typeof pageA) => page.getByRole('status', { name: 'Tally' });
+
+  const control = await openPage(await newContext(), `/control?room=${room}`);
+  const multiview = control.getByRole('region', { name: 'Multiview' });
+  await expect(multiview.getByRole('button', { name: /^Preview / })).toHaveCount(3);
+
+  // Multiview: three live tiles, each decoding its own source at the low simulcast layer.
+  for (const source of SOURCES) {
+    const tile = control.getByLabel(`${source.name} multiview`);
+    const sample = await expectShowing(tile, source, `multiview tile ${source.name}`);
+    expect(sample.width, `${source.name} tile uses a low simulcast layer`).toBeLessThanOrEqual(640);
+  }
+  expect(await framesDecoded(control)).toBeGreaterThan(0);
+
+  const watch = await openPage(await newContext(), `/watch?room=${room}`);
+  // A marker that a reload or navigation would wipe.
+  await watch.evaluate(() => Object.assign(window, { __sameDocument: true }));
+  const programVideo = control.getByLabel('Program monitor');
+  const previewVideo = control.getByLabel('Preview monitor');
+
+  // Key 1 puts the first camera on preview; its tally turns green.
+  await control.keyboard.press('1');
+  await expect(control.getByLabel('Preview source')).toHaveText(camA.name);
+  await expectShowing(previewVideo, camA, 'preview monitor after key 1');
+  await expect(tally(pageA)).toHaveText('Preview');
+
+  // Space cuts: A goes to program (red tally), the watch page shows it.
+  await control.keyboard.press('Space');
+  await expect(control.getByLabel('Program source')).toHaveText(camA.name);
+  const program = await expectShowing(programVideo, camA, 'program monitor after the cut');
+  expect(program.width, 'program monitor uses the top simulcast layer').toBeGreaterThan(640);
+  await expectShowing(watch.getByLabel('Program'), camA, 'watch page after the first cut');
+  await expect(tally(pageA)).toHaveText('Program');
+
+  // Clicking a tile previews B; the Cut button swaps: B on program, A back on preview.
+  await multiview.getByRole('button', { name: `Preview ${camB.name}` }).click();
+  await expect(tally(pageB)).toHaveText('Preview');
+  await control.getByRole('button', { name: 'Cut' }).click();
+  await expectShowing(programVideo, camB, 'program monitor after Cut');
+  await expectShowing(previewVideo, camA, 'preview monitor after Cut (swap)');
+  await expectShowing(watch.getByLabel('Program'), camB, 'watch page follows the cut without reload');
+  await expect(tally(pageB)).toHaveText('Program');
+  await expect(tally(pageA)).toHaveText('Preview');
+  await expect(tally(pageC)).toHaveText('Off');
+
+  // Auto-transition (a fade) with key A: C ends up on program.
+  await control.keyboard.press('3');
+  await expect(tally(pageC)).toHaveText('Preview');
+  await control.keyboard.press('a');
+  await expectShowing(programVideo, camC, 'program monitor after the fade');
+  await expectShowing(watch.getByLabel('Program'), camC, 'watch page after the fade');
+  await expect(tally(pageC)).toHaveText('Program');
+  await expect(tally(pageB)).toHaveText('Preview');
+
+  // Program state lives on the server: a second control room agrees, a reload restores it.
+  const second = await openPage(await newContext(), `/control?room=${room}`);
+  await expect(second.getByLabel('Program source')).toHaveText(camC.name);
+  await expect(second.getByLabel('Preview source')).toHaveText(camB.name);
+  await control.reload();
+  await expect(control.getByLabel('Program source')).toHaveText(camC.name);
+  await expectShowing(control.getByLabel('Program monitor'), camC, 'program monitor after reload');
+
+  // A cut from the second control room reaches the first.
+  await second.keyboard.press('Enter');
+  await expect(control.getByLabel('Program source')).toHaveText(camB.name);
+  await expect(tally(pageB)).toHaveText('Program');
+
+  // The watch page never reloaded: it followed every cut live.
+  await expectShowing(watch.getByLabel('Program'), camB, 'watch page after the second control room cut');
+  expect(await watch.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(
+    true,
+  );
+});

@@ -1,0 +1,173 @@
+import {
+  type Browser,
+  type BrowserContext,
+  test as base,
+  expect,
+  type Locator,
+  type Page,
+} from '@playwright/test';
+
+export interface TestSource {
+  name: string;
+  color: string;
+  rgb: [number, number, number];
+}
+
+/** Distinct test-pattern colours: far apart so a corner pixel tells which source is on screen. */
+export const SOURCES: TestSource[] = [
+  { name: 'Cam A', color: '#e62828', rgb: [230, 40, 40] },
+  { name: 'Cam B', color: '#28c83c', rgb: [40, 200, 60] },
+  { name: 'Cam C', color: '#2850e6', rgb: [40, 80, 230] },
+];
+
+/**
+ * Records every RTCPeerConnection a page creates, so tests can read getStats() the way the
+ * browser reports decoding, independently of the app's own code.
+ */
+const recordPeerConnections = () => {
+  const w = window as unknown as { __pcs: RTCPeerConnection[] };
+  w.__pcs = [];
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      w.__pcs.push(this);
+    }
+  } as typeof RTCPeerConnection;
+};
+
+export async function openPage(context: BrowserContext, path: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript(recordPeerConnections);
+  page.on('pageerror', (error) => console.log(`[${path}] page error: ${error.message}`));
+  await page.goto(path);
+  return page;
+}
+
+/** Sum of inbound video framesDecoded over all of the page's peer connections (getStats). */
+export async function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    let total = 0;
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') total += s.framesDecoded ?? 0;
+      });
+    }
+    return total;
+  });
+}
+
+/** Sum of outbound video framesEncoded (a camera page's proof that it is sending). */
+export async function framesEncoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    let total = 0;
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') total += s.framesEncoded ?? 0;
+      });
+    }
+    return total;
+  });
+}
+
+export interface VideoSample {
+  width: number;
+  height: number;
+  frames: number;
+  rgb: [number, number, number] | null;
+}
+
+/** What a <video> shows: its decoded size, frames presented so far, and the colour near its corner. */
+export async function sampleVideo(video: Locator): Promise<VideoSample> {
+  return video.evaluate((element) => {
+    const v = element as HTMLVideoElement;
+    const frames = v.getVideoPlaybackQuality().totalVideoFrames;
+    if (v.videoWidth === 0) return { width: 0, height: 0, frames, rgb: null };
+    const canvas = document.createElement('canvas');
+    canvas.width = v.videoWidth;
+    canvas.height = v.videoHeight;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) return { width: v.videoWidth, height: v.videoHeight, frames, rgb: null };
+    ctx.drawImage(v, 0, 0);
+    // Average an 8×8 patch at 5 % from the top-left corner: always pure source colour.
+    const x = Math.floor(v.videoWidth * 0.05);
+    const y = Math.floor(v.videoHeight * 0.05);
+    const data = ctx.getImageData(x, y, 8, 8).data;
+    let r = 0;
+    let g = 0;
+    let b = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      r += data[i] ?? 0;
+      g += data[i + 1] ?? 0;
+      b += data[i + 2] ?? 0;
+    }
+    const n = data.length / 4;
+    return {
+      width: v.videoWidth,
+      height: v.videoHeight,
+      frames,
+      rgb: [Math.round(r / n), Math.round(g / n), Math.round(b / n)] as [number, number, number],
+    };
+  });
+}
+
+export function colourDistance(a: [number, number, number] | null, b: [number, number, number]): number {
+  if (!a) return Number.POSITIVE_INFINITY;
+  return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+}
+
+/** Waits until the video decodes new frames of the given source (by colour). */
+export async function expectShowing(
+  video: Locator,
+  source: TestSource,
+  message: string,
+): Promise<VideoSample> {
+  let last: VideoSample | undefined;
+  await expect
+    .poll(
+      async () => {
+        last = await sampleVideo(video);
+        return colourDistance(last.rgb, source.rgb);
+      },
+      { message: `${message}: expected ${source.name} ${source.color}`, timeout: 20_000, intervals: [200] },
+    )
+    .toBeLessThan(60);
+  // New frames keep arriving (not a frozen last frame).
+  const before = last?.frames ?? 0;
+  await expect
+    .poll(async () => (await sampleVideo(video)).frames, { message: `${message}: frames advance` })
+    .toBeGreaterThan(before);
+  return last as VideoSample;
+}
+
+export async function openCamera(context: BrowserContext, room: string, source: TestSource): Promise<Page> {
+  const query = new URLSearchParams({ room, name: source.name, source: 'test-pattern', color: source.color });
+  const page = await openPage(context, `/camera?${query}`);
+  await page.getByRole('button', { name: 'Go live' }).click();
+  await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
+  await expect
+    .poll(() => framesEncoded(page), { message: `${source.name} encodes frames` })
+    .toBeGreaterThan(10);
+  return page;
+}
+
+export const uniqueRoom = (prefix: string) => `${prefix}-${Date.now().toString(36)}`;
+
+/** One browser context per role, as on separate devices. */
+export const test = base.extend<{ newContext: () => Promise<BrowserContext> }>({
+  newContext: async ({ browser }: { browser: Browser }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(async () => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      return context;
+    });
+    await Promise.all(contexts.map((c) => c.close()));
+  },
+});
+
+export { expect };

@@ -1,0 +1,143 @@
+import {
+  type ClientToServerEvents,
+  ErrorCode,
+  type NotificationName,
+  type NotificationOf,
+  notifications,
+  REQUEST_TIMEOUT_MS,
+  type RequestName,
+  type RequestOf,
+  type ResponseOf,
+  type Result,
+  requests,
+  resultSchema,
+  type ServerToClientEvents,
+} from '@microstudio/protocol';
+import { io, type Socket } from 'socket.io-client';
+import { Emitter } from './emitter.ts';
+
+export type SignalingEvents = {
+  connect: [];
+  /** `byClient` is true when this side called disconnect(). */
+  disconnect: [reason: string, byClient: boolean];
+  connect_error: [error: Error];
+} & { [N in NotificationName]: [payload: NotificationOf<N>] };
+
+export interface SignalingOptions {
+  /** Origin of the studio (which proxies /socket.io to the media node). Default: the page's origin. */
+  url?: string;
+  path?: string;
+  requestTimeoutMs?: number;
+}
+
+const notificationNames = Object.keys(notifications) as NotificationName[];
+
+/**
+ * Typed request/acknowledge over socket.io. Every answer is validated against the protocol's
+ * response schema; no answer within the timeout is a TIMEOUT error. Reconnection is not done
+ * here (socket.io's own is off): StudioSession drives it with its ReconnectPolicy.
+ */
+export class SignalingClient extends Emitter<SignalingEvents> {
+  readonly #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  readonly #timeoutMs: number;
+  #closedByClient = false;
+
+  constructor(options: SignalingOptions = {}) {
+    super();
+    const url = options.url ?? (typeof window === 'undefined' ? 'http://127.0.0.1:3000' : window.location.origin);
+    this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.#socket = io(url, {
+      path: options.path ?? '/socket.io',
+      autoConnect: false,
+      reconnection: false,
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+    });
+    this.#socket.on('connect', () => this.emit('connect'));
+    this.#socket.on('disconnect', (reason) => this.emit('disconnect', reason, this.#closedByClient));
+    this.#socket.on('connect_error', (error) => this.emit('connect_error', error));
+    for (const name of notificationNames) {
+      const schema = notifications[name];
+      const untyped = this.#socket as unknown as Socket;
+      untyped.on(name, (payload: unknown) => {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          console.warn(`[microstudio] dropped an invalid "${name}" notification`, parsed.error.issues);
+          return;
+        }
+        (this.emit as (event: NotificationName, payload: unknown) => void)(name, parsed.data);
+      });
+    }
+  }
+
+  get connected(): boolean {
+    return this.#socket.connected;
+  }
+
+  /** Connects and resolves once connected; rejects on a connection error or after the timeout. */
+  connect(timeoutMs = this.#timeoutMs): Promise<void> {
+    this.#closedByClient = false;
+    if (this.#socket.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        offConnect();
+        offError();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        this.#socket.disconnect();
+        reject(new Error(`signaling connection timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const offConnect = this.on('connect', () => {
+        cleanup();
+        resolve();
+      });
+      const offError = this.on('connect_error', (error) => {
+        cleanup();
+        reject(error);
+      });
+      this.#socket.connect();
+    });
+  }
+
+  disconnect(): void {
+    this.#closedByClient = true;
+    this.#socket.disconnect();
+  }
+
+  /** Sends a request; resolves with the node's validated Result (never rejects). */
+  request<N extends RequestName>(name: N, payload: RequestOf<N>): Promise<Result<ResponseOf<N>>> {
+    if (!this.#socket.connected) {
+      // Fail fast rather than let socket.io buffer it and replay it on a later connection.
+      return Promise.resolve({ ok: false, error: { code: ErrorCode.Timeout, message: 'signaling is not connected' } });
+    }
+    const schema = resultSchema(requests[name].response);
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        resolve({ ok: false, error: { code: ErrorCode.Timeout, message: `no answer to ${name} in ${this.#timeoutMs} ms` } });
+      }, this.#timeoutMs);
+      const untyped = this.#socket as unknown as Socket;
+      untyped.emit(name, payload, (raw: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          resolve({ ok: false, error: { code: ErrorCode.Internal, message: `invalid answer to ${name}` } });
+          return;
+        }
+        resolve(parsed.data as Result<ResponseOf<N>>);
+      });
+    });
+  }
+
+  /** Closes the socket and drops every listener. */
+  close(): void {
+    this.disconnect();
+    this.#socket.removeAllListeners();
+    this.removeAllListeners();
+  }
+}
