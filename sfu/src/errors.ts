@@ -45,7 +45,10 @@ export class BadRequestError extends RefusedError {
 export class RoomRecoveringError extends RefusedError {
   override name = 'RoomRecoveringError';
   constructor(roomId: string) {
-    super(ErrorCode.RoomRecovering, `room "${roomId}" is being recovered after a media worker failure: re-join shortly`);
+    super(
+      ErrorCode.RoomRecovering,
+      `room "${roomId}" is being recovered after a media worker failure: re-join shortly`,
+    );
   }
 }
 

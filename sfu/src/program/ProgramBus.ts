@@ -34,8 +34,9 @@ export type ProgramBusEvents = {
  * - preview(id): puts a known source on preview.
  * - cut(): swaps preview and program at once.
  * - auto(ms): fades preview into program; after `ms` the swap is committed.
- * - A cut or an auto during a fade first completes that fade (no fade is ever abandoned
- *   half-way), then applies itself to the resulting state.
+ * - A cut or an auto during a fade takes the fade home at once: its target goes to program
+ *   now (as on a vision mixer, where pressing CUT mid-transition finishes it), and nothing
+ *   else happens — a director who hits a key twice does not bounce back to the old source.
  *
  * Source ids stay on the bus when their source leaves: a camera may reconnect with the same id.
  */
@@ -81,9 +82,11 @@ export class ProgramBus extends SafeEmitter<ProgramBusEvents> {
     if (this.#transition === null && this.#preview === null) {
       throw new BadRequestError('nothing on preview to cut to');
     }
-    this.#completeFade();
-    // A fade from an empty program leaves nothing to swap back: completing it was the cut.
-    if (this.#preview !== null) [this.#program, this.#preview] = [this.#preview, this.#program];
+    if (this.#transition !== null) {
+      this.#completeFade();
+      return this.#changed();
+    }
+    [this.#program, this.#preview] = [this.#preview, this.#program];
     return this.#changed();
   }
 
@@ -92,8 +95,10 @@ export class ProgramBus extends SafeEmitter<ProgramBusEvents> {
     if (this.#transition === null && this.#preview === null) {
       throw new BadRequestError('nothing on preview to transition to');
     }
-    this.#completeFade();
-    if (this.#preview === null) return this.#changed();
+    if (this.#transition !== null) {
+      this.#completeFade();
+      return this.#changed();
+    }
     this.#transition = {
       kind: 'fade',
       fromSourceId: this.#program,

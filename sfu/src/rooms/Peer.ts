@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Role, SourceTrack } from '@microstudio/protocol';
+import type { Role, SourceTrack, TrackPurpose } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
-import type { PeerSink, TrackPurpose } from './types.ts';
-
-export type { TrackPurpose } from '@microstudio/protocol';
+import type { PeerSink } from './types.ts';
 
 export interface PeerProducer {
   producer: types.Producer;

@@ -1,5 +1,5 @@
-import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import * as mediasoup from 'mediasoup';
 import type { Logger } from '../log.ts';
 import { SafeEmitter } from '../util/SafeEmitter.ts';
 import { mediaCodecs } from './codecs.ts';
@@ -75,7 +75,8 @@ export class WorkerPool extends SafeEmitter<WorkerPoolEvents> {
   }
 
   static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new TypeError('size must be a positive integer');
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new TypeError('size must be a positive integer');
     const pool = new WorkerPool(options);
     try {
       await Promise.all(pool.#slots.map((_, slot) => pool.#spawn(slot)));
@@ -135,8 +136,15 @@ export class WorkerPool extends SafeEmitter<WorkerPoolEvents> {
     }
     if (target === undefined) throw new NoLiveWorkerError('no live mediasoup worker');
     const owner = target;
-    const router = await owner.worker.createRouter({ mediaCodecs });
+    // Count the router before awaiting it, so concurrent placements spread over the workers.
     owner.routers += 1;
+    let router: types.Router;
+    try {
+      router = await owner.worker.createRouter({ mediaCodecs });
+    } catch (error) {
+      owner.routers -= 1;
+      throw error;
+    }
     router.observer.once('close', () => {
       owner.routers -= 1;
     });
@@ -175,8 +183,18 @@ export class WorkerPool extends SafeEmitter<WorkerPoolEvents> {
     try {
       webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
-          { protocol: 'udp', ip: this.#options.listenIp, announcedAddress: this.#options.announcedAddress, port },
-          { protocol: 'tcp', ip: this.#options.listenIp, announcedAddress: this.#options.announcedAddress, port },
+          {
+            protocol: 'udp',
+            ip: this.#options.listenIp,
+            announcedAddress: this.#options.announcedAddress,
+            port,
+          },
+          {
+            protocol: 'tcp',
+            ip: this.#options.listenIp,
+            announcedAddress: this.#options.announcedAddress,
+            port,
+          },
         ],
       });
     } catch (error) {

@@ -1,0 +1,137 @@
+import type { Server as HttpServer } from 'node:http';
+import {
+  ErrorCode,
+  fail,
+  type ProtocolError,
+  type RequestName,
+  type RequestOf,
+  type Result,
+  type ServerToClientEvents,
+  TRANSPORT_MAX_BYTES,
+  validateRequest,
+} from '@microstudio/protocol';
+import { Server, type Socket } from 'socket.io';
+import type { Logger } from '../log.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { toProtocolError } from './errors.ts';
+import { handleJoin, joinedHandlers } from './handlers.ts';
+import { allowedRoles } from './policy.ts';
+import { Session } from './Session.ts';
+
+export interface SignalingDeps {
+  registry: RoomRegistry;
+  logger: Logger;
+  /** MICROSTUDIO_MAX_MESSAGES_PER_SECOND. */
+  maxMessagesPerSecond: number;
+  /** How long a join waits for a recovering room (default 3 s). */
+  joinRecoveryWaitMs?: number;
+}
+
+export interface SignalingServer {
+  readonly io: Server;
+  /** Live connections. */
+  readonly connections: number;
+  /** Disconnects every client and detaches from the HTTP server. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+type Ack = (result: Result<unknown>) => void;
+
+/**
+ * Attaches socket.io to `httpServer` (it does not listen). Every incoming event goes through one
+ * dispatcher: rate limit → validateRequest (known event, size, schema) → join state → role →
+ * handler, and is answered with a Result. Nothing a handler throws crosses this boundary.
+ */
+export function createSignalingServer(httpServer: HttpServer, deps: SignalingDeps): SignalingServer {
+  const log = deps.logger.child('signaling');
+  const io = new Server<Record<string, never>, ServerToClientEvents>(httpServer, {
+    path: '/socket.io',
+    maxHttpBufferSize: TRANSPORT_MAX_BYTES,
+    // The studio proxies /socket.io; tighten when nodes are exposed directly.
+    cors: { origin: true },
+  });
+  const handlerDeps = { registry: deps.registry, joinRecoveryWaitMs: deps.joinRecoveryWaitMs ?? 3000 };
+  let closed = false;
+
+  io.on('connection', (socket: Socket<Record<string, never>, ServerToClientEvents>) => {
+    const session = new Session(socket, deps.maxMessagesPerSecond, log);
+    log.debug('connected', { socket: socket.id });
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (last as Ack) : undefined;
+      const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
+      if (!ack) {
+        if (!session.loggedNoAck) {
+          session.loggedNoAck = true;
+          log.warn('dropped a message without acknowledgement callback', {
+            socket: socket.id,
+            event: event.slice(0, 64),
+          });
+        }
+        return;
+      }
+      dispatch(session, event, payload)
+        .then((result) => ack(result))
+        .catch((error: unknown) => ack({ ok: false, error: toProtocolError(error, log, 'dispatch') }));
+    });
+    socket.on('disconnect', (reason) => {
+      const { room } = session;
+      const peer = session.release();
+      if (room && peer) room.leave(peer);
+      log.debug('disconnected', { socket: socket.id, reason });
+    });
+  });
+
+  async function dispatch(session: Session, event: string, payload: unknown): Promise<Result<unknown>> {
+    if (!session.limiter.take()) return fail(ErrorCode.RateLimited, 'too many messages per second');
+    const validated = validateRequest(event, payload);
+    if (!validated.ok) return { ok: false, error: validated.error };
+    const name: RequestName = validated.name;
+    try {
+      if (name === 'room:join') {
+        return {
+          ok: true,
+          data: await handleJoin(handlerDeps, session, validated.payload as RequestOf<'room:join'>),
+        };
+      }
+      const { room, peer } = session;
+      if (!room || !peer) return notJoined(session);
+      if (!allowedRoles[name].includes(peer.role)) {
+        return fail(ErrorCode.Forbidden, `a ${peer.role} may not send ${name}`);
+      }
+      const handler = joinedHandlers[name] as (
+        ctx: { session: Session; room: typeof room; peer: typeof peer },
+        payload: unknown,
+      ) => unknown;
+      return { ok: true, data: await handler({ session, room, peer }, validated.payload) };
+    } catch (error) {
+      const protocolError: ProtocolError = toProtocolError(error, log, name);
+      return { ok: false, error: protocolError };
+    }
+  }
+
+  function notJoined(session: Session): Result<never> {
+    if (session.recoveringRoom?.recovering) {
+      return fail(
+        ErrorCode.RoomRecovering,
+        'this room is being recovered after a media worker failure: re-join shortly',
+      );
+    }
+    return fail(ErrorCode.NotJoined, 'join a room first (room:join)');
+  }
+
+  return {
+    io,
+    get connections() {
+      return io.of('/').sockets.size;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+      });
+    },
+  };
+}

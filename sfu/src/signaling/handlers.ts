@@ -1,0 +1,127 @@
+import type { RequestName, RequestOf, ResponseOf, RtpParameters } from '@microstudio/protocol';
+import { ErrorCode } from '@microstudio/protocol';
+import { RefusedError } from '../errors.ts';
+import type { Peer } from '../rooms/Peer.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { toWire } from '../rooms/wire.ts';
+import type { Session } from './Session.ts';
+
+export interface HandlerDeps {
+  registry: RoomRegistry;
+  /** How long a join waits for a recovering room before answering ROOM_RECOVERING. */
+  joinRecoveryWaitMs: number;
+}
+
+/** What a handler for a joined peer receives. */
+export interface Joined {
+  session: Session;
+  room: Room;
+  peer: Peer;
+}
+
+type JoinedHandler<N extends RequestName> = (
+  ctx: Joined,
+  payload: RequestOf<N>,
+) => Promise<ResponseOf<N>> | ResponseOf<N>;
+
+const empty = {} as Record<string, never>;
+
+/** room:join: the only request allowed before joining. */
+export async function handleJoin(
+  deps: HandlerDeps,
+  session: Session,
+  payload: RequestOf<'room:join'>,
+): Promise<ResponseOf<'room:join'>> {
+  if (session.peer || session.joining)
+    throw new RefusedError(ErrorCode.AlreadyJoined, 'this connection already joined a room');
+  session.joining = true;
+  try {
+    const room = await deps.registry.open(payload.roomId);
+    await room.whenReady(deps.joinRecoveryWaitMs);
+    if (session.socket.disconnected)
+      throw new RefusedError(ErrorCode.NotJoined, 'connection closed during join');
+    const peer = room.join({
+      role: payload.role,
+      displayName: payload.displayName,
+      clientId: payload.clientId,
+      sink: session,
+    });
+    session.attach(room, peer);
+    return {
+      peerId: peer.id,
+      routerRtpCapabilities: room.wireRtpCapabilities,
+      iceServers: [],
+      room: room.snapshot(),
+    };
+  } finally {
+    session.joining = false;
+  }
+}
+
+/** Every other request, for a joined peer. The table's type makes a missing handler a type error. */
+export const joinedHandlers: { [N in Exclude<RequestName, 'room:join'>]: JoinedHandler<N> } = {
+  'room:leave': ({ session, room, peer }) => {
+    session.release();
+    room.leave(peer);
+    return empty;
+  },
+  'transport:create': ({ room, peer }, { direction }) => room.createWebRtcTransport(peer, direction),
+  'transport:connect': async ({ room, peer }, { transportId, dtlsParameters }) => {
+    await room.connectTransport(peer, transportId, dtlsParameters);
+    return empty;
+  },
+  'transport:restartIce': async ({ room, peer }, { transportId }) => ({
+    iceParameters: await room.restartIce(peer, transportId),
+  }),
+  'producer:create': async ({ room, peer }, payload) => {
+    const producer = await room.produce(peer, payload);
+    return { producerId: producer.id };
+  },
+  'producer:close': ({ room, peer }, { producerId }) => {
+    room.closeProducer(peer, producerId);
+    return empty;
+  },
+  'producer:pause': async ({ room, peer }, { producerId }) => {
+    await room.pauseProducer(peer, producerId);
+    return empty;
+  },
+  'producer:resume': async ({ room, peer }, { producerId }) => {
+    await room.resumeProducer(peer, producerId);
+    return empty;
+  },
+  'consumer:create': async ({ room, peer }, payload) => {
+    const consumer = await room.consume(peer, payload);
+    return {
+      consumerId: consumer.id,
+      producerId: consumer.producerId,
+      kind: consumer.kind,
+      rtpParameters: toWire<RtpParameters>(consumer.rtpParameters),
+      producerPaused: consumer.producerPaused,
+    };
+  },
+  'consumer:resume': async ({ room, peer }, { consumerId }) => {
+    await room.resumeConsumer(peer, consumerId);
+    return empty;
+  },
+  'consumer:setLayers': async ({ room, peer }, { consumerId, spatialLayer, temporalLayer }) => {
+    await room.setConsumerLayers(peer, consumerId, spatialLayer, temporalLayer);
+    return empty;
+  },
+  'consumer:close': ({ room, peer }, { consumerId }) => {
+    room.closeConsumer(peer, consumerId);
+    return empty;
+  },
+  'program:preview': ({ room, peer }, { sourceId }) => {
+    room.preview(peer, sourceId);
+    return empty;
+  },
+  'program:cut': ({ room, peer }) => {
+    room.cut(peer);
+    return empty;
+  },
+  'program:auto': ({ room, peer }, { durationMs }) => {
+    room.auto(peer, durationMs);
+    return empty;
+  },
+};
