@@ -460,8 +460,16 @@ describe('http', () => {
       rooms: number;
       peers: number;
       uptime: number;
+      placement: { roomId: string; workerPid: number; peers: number }[];
     };
     assert.equal(body.status, 'ok');
+    assert.deepEqual(
+      body.placement.map((p) => [p.roomId, p.workerPid, p.peers]).sort(),
+      node.registry
+        .rooms()
+        .map((r) => [r.id, r.workerPid, r.peerCount])
+        .sort(),
+    );
     assert.equal(body.role, 'site');
     assert.equal(body.workers.length, 2);
     assert.deepEqual(

@@ -7,6 +7,8 @@ export interface Health {
   workers: { pid: number | null; rooms: number }[];
   rooms: number;
   peers: number;
+  /** Where each room runs: ops need it to see a worker's blast radius (and tests to aim a kill). */
+  placement: { roomId: string; workerPid: number | null; peers: number; recovering: boolean }[];
   /** Seconds since the node started. */
   uptime: number;
 }
@@ -20,6 +22,12 @@ export function health(pool: WorkerPool, registry: RoomRegistry, startedAt: numb
     workers: workers.map((w) => ({ pid: w.pid, rooms: w.rooms })),
     rooms: registry.rooms().length,
     peers: registry.peerCount,
+    placement: registry.rooms().map((room) => ({
+      roomId: room.id,
+      workerPid: room.recovering ? null : room.workerPid,
+      peers: room.peerCount,
+      recovering: room.recovering,
+    })),
     uptime: Math.round((Date.now() - startedAt) / 1000),
   };
 }

@@ -78,31 +78,28 @@ export class ProgramBus extends SafeEmitter<ProgramBusEvents> {
   }
 
   cut(): ProgramState {
-    // Validate before touching state: a refused cut changes nothing.
-    if (this.#transition === null && this.#preview === null) {
-      throw new BadRequestError('nothing on preview to cut to');
-    }
     if (this.#transition !== null) {
       this.#completeFade();
       return this.#changed();
     }
+    // Validate before touching state: a refused cut changes nothing.
+    if (this.#preview === null) throw new BadRequestError('nothing on preview to cut to');
     [this.#program, this.#preview] = [this.#preview, this.#program];
     return this.#changed();
   }
 
   auto(durationMs: number = this.#defaultTransitionMs): ProgramState {
-    // Validate before touching state: a refused auto changes nothing.
-    if (this.#transition === null && this.#preview === null) {
-      throw new BadRequestError('nothing on preview to transition to');
-    }
     if (this.#transition !== null) {
       this.#completeFade();
       return this.#changed();
     }
+    // Validate before touching state: a refused auto changes nothing.
+    const target = this.#preview;
+    if (target === null) throw new BadRequestError('nothing on preview to transition to');
     this.#transition = {
       kind: 'fade',
       fromSourceId: this.#program,
-      toSourceId: this.#preview,
+      toSourceId: target,
       durationMs,
       startedAt: this.#clock.now(),
     };
