@@ -27,6 +27,7 @@ import { type BusClock, ProgramBus } from '../program/ProgramBus.ts';
 import { SafeEmitter } from '../util/SafeEmitter.ts';
 import type { PoolWorker } from '../workers/WorkerPool.ts';
 import { Peer } from './Peer.ts';
+import { qualityOf } from './quality.ts';
 import type {
   JoinParams,
   ProducerAppData,
@@ -152,7 +153,7 @@ export class Room extends SafeEmitter<RoomEvents> {
         sourceId: p.clientId,
         displayName: p.displayName,
         tracks: p.tracks(),
-        quality: 'good' as const,
+        quality: qualityOf([...p.producers.values()].map((entry) => entry.producer)),
       }));
     return { roomId: this.id, sources, program: this.bus.state };
   }
@@ -322,6 +323,14 @@ export class Room extends SafeEmitter<RoomEvents> {
     }
     peer.producers.set(producer.id, { producer, purpose: params.purpose });
     this.#producerOwners.set(producer.id, peer);
+    // Re-broadcast only when the quality class changes (scores arrive about once a second).
+    let quality = qualityOf([producer]);
+    producer.on('score', () => {
+      const next = qualityOf([...peer.producers.values()].map((entry) => entry.producer));
+      if (next === quality) return;
+      quality = next;
+      if (this.#peers.get(peer.id) === peer) this.#broadcastState();
+    });
     producer.observer.once('close', () => {
       peer.producers.delete(producer.id);
       this.#producerOwners.delete(producer.id);
