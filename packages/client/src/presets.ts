@@ -19,7 +19,14 @@ export interface QualityPreset {
 }
 
 export const QUALITY_PRESETS: Readonly<Record<Quality, QualityPreset>> = {
-  low: { quality: 'low', label: 'Low 360p', width: 640, height: 360, frameRate: 30, bitrates: [150_000, 300_000, 800_000] },
+  low: {
+    quality: 'low',
+    label: 'Low 360p',
+    width: 640,
+    height: 360,
+    frameRate: 30,
+    bitrates: [150_000, 300_000, 800_000],
+  },
   standard: {
     quality: 'standard',
     label: 'Standard 720p',

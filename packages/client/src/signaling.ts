@@ -44,7 +44,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 
   constructor(options: SignalingOptions = {}) {
     super();
-    const url = options.url ?? (typeof window === 'undefined' ? 'http://127.0.0.1:3000' : window.location.origin);
+    const url =
+      options.url ?? (typeof window === 'undefined' ? 'http://127.0.0.1:3000' : window.location.origin);
     this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.#socket = io(url, {
       path: options.path ?? '/socket.io',
@@ -110,14 +111,20 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   request<N extends RequestName>(name: N, payload: RequestOf<N>): Promise<Result<ResponseOf<N>>> {
     if (!this.#socket.connected) {
       // Fail fast rather than let socket.io buffer it and replay it on a later connection.
-      return Promise.resolve({ ok: false, error: { code: ErrorCode.Timeout, message: 'signaling is not connected' } });
+      return Promise.resolve({
+        ok: false,
+        error: { code: ErrorCode.Timeout, message: 'signaling is not connected' },
+      });
     }
     const schema = resultSchema(requests[name].response);
     return new Promise((resolve) => {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        resolve({ ok: false, error: { code: ErrorCode.Timeout, message: `no answer to ${name} in ${this.#timeoutMs} ms` } });
+        resolve({
+          ok: false,
+          error: { code: ErrorCode.Timeout, message: `no answer to ${name} in ${this.#timeoutMs} ms` },
+        });
       }, this.#timeoutMs);
       const untyped = this.#socket as unknown as Socket;
       untyped.emit(name, payload, (raw: unknown) => {

@@ -68,7 +68,10 @@ export type LinkQuality = 'good' | 'fair' | 'poor' | 'lost';
  * A receive-side quality label from two video samples: no decoded frames in the interval is
  * 'lost'; otherwise it is graded by frame rate and packet loss over the interval.
  */
-export function gradeVideo(previous: InboundVideoStats | null, current: InboundVideoStats | null): LinkQuality {
+export function gradeVideo(
+  previous: InboundVideoStats | null,
+  current: InboundVideoStats | null,
+): LinkQuality {
   if (!current) return 'lost';
   if (previous && current.framesDecoded <= previous.framesDecoded) return 'lost';
   const lost = current.packetsLost - (previous?.packetsLost ?? 0);

@@ -15,6 +15,11 @@ export interface TestPattern {
   stop(): void;
 }
 
+export interface CanvasTestPattern extends TestPattern {
+  /** Redraws with another name (the colour stays: it identifies the source). */
+  setName(name: string): void;
+}
+
 /** The text box occupies the centre third: everything outside it is pure source colour. */
 export function textBox(width: number, height: number): { x: number; y: number; w: number; h: number } {
   return { x: width / 3, y: height / 3, w: width / 3, h: height / 3 };
@@ -25,8 +30,15 @@ export function textBox(width: number, height: number): { x: number; y: number; 
  * (HH:MM:SS.mmm) in the centre third. The outer border, corners especially, is always the pure
  * source colour, so tests can identify a source from a corner pixel.
  */
-export function createTestPattern({ name, color, width = 1280, height = 720, fps = 30 }: TestPatternOptions): TestPattern {
-  const fill = parseHexColor(color) ?? colorForName(name);
+export function createTestPattern({
+  name: initialName,
+  color,
+  width = 1280,
+  height = 720,
+  fps = 30,
+}: TestPatternOptions): CanvasTestPattern {
+  let name = initialName;
+  const fill = parseHexColor(color) ?? colorForName(initialName);
   const ink = textColorOn(fill);
   const canvas = document.createElement('canvas');
   canvas.width = width;
@@ -43,7 +55,7 @@ export function createTestPattern({ name, color, width = 1280, height = 720, fps
     if (measured > box.w * 0.92) size = Math.floor((size * box.w * 0.92) / measured);
     return `${weight} ${Math.max(size, 8)}px system-ui, sans-serif`;
   };
-  const nameFont = fitFont(name, box.h * 0.4, '700');
+  let nameFont = fitFont(name, box.h * 0.4, '700');
   const clockFont = fitFont('00:00:00.000', box.h * 0.25, '500');
 
   const draw = () => {
@@ -77,7 +89,11 @@ export function createTestPattern({ name, color, width = 1280, height = 720, fps
     track.stop();
   };
   track.addEventListener('ended', stop);
-  return { track, color: fill, stop };
+  const setName = (next: string) => {
+    name = next;
+    nameFont = fitFont(name, box.h * 0.4, '700');
+  };
+  return { track, color: fill, stop, setName };
 }
 
 /** A quiet 440 Hz tone as a microphone stand-in (optional; fake capture devices exist too). */

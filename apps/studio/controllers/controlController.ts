@@ -1,0 +1,212 @@
+import {
+  type FeedSpec,
+  feedKey,
+  gradeVideo,
+  type InboundVideoStats,
+  MONITOR_LAYER,
+  MULTIVIEW_LAYER,
+  readInboundAudioLevel,
+  readInboundVideo,
+  SourceFeeds,
+  StudioSession,
+  stableClientId,
+} from '@microstudio/client';
+import { MAX_TRANSITION_MS, MIN_TRANSITION_MS, type RoomSnapshot } from '@microstudio/protocol';
+import QRCode from 'qrcode';
+import { AudioMeters } from '../lib/audioMeter.ts';
+import { monitorSourceIds } from '../lib/transition.ts';
+import { initialControlState, type Tile, useControlStore } from '../stores/controlStore.ts';
+
+export interface ControlController {
+  preview(sourceId: string): void;
+  cut(): void;
+  auto(): void;
+  setTransitionMs(value: number): void;
+  /** A key pressed anywhere on the page; returns true when it was a shortcut (prevent default). */
+  handleKey(key: string, target: KeyTarget): boolean;
+  dispose(): void;
+}
+
+/** What the key handler needs to know about the key press and the focused element. */
+export interface KeyTarget {
+  tagName: string;
+  /** Focus is on a multiview tile. */
+  isTile: boolean;
+  /** Ctrl, Alt or Meta was held (browser shortcuts are left alone). */
+  modifier: boolean;
+}
+
+export type KeyAction = { kind: 'preview'; index: number } | { kind: 'cut' } | { kind: 'auto' } | null;
+
+/**
+ * Shortcuts: 1–9 preview the nth tile, Space/Enter cut, A auto. Ignored while typing in a field.
+ * Space/Enter on a focused button or link other than a tile keep their native meaning (activating
+ * it: on Cut that is the cut); on a tile they cut, like everywhere else.
+ */
+export function keyAction(key: string, target: KeyTarget): KeyAction {
+  const tag = target.tagName.toUpperCase();
+  if (target.modifier) return null;
+  if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return null;
+  if (/^[1-9]$/.test(key)) return { kind: 'preview', index: Number(key) - 1 };
+  if (key === 'a' || key === 'A') return { kind: 'auto' };
+  if (key === ' ' || key === 'Spacebar' || key === 'Enter') {
+    if ((tag === 'BUTTON' || tag === 'A') && !target.isTile) return null;
+    return { kind: 'cut' };
+  }
+  return null;
+}
+
+/** Tiles are sources with a video track, in the node's (join) order. */
+export function tilesOf(room: RoomSnapshot | null): Tile[] {
+  if (!room) return [];
+  return room.sources
+    .filter((s) => s.tracks.some((t) => t.kind === 'video' && t.purpose === 'camera'))
+    .map((s, i) => ({ sourceId: s.sourceId, name: s.displayName, number: i + 1, quality: s.quality }));
+}
+
+export function clampTransition(ms: number): number {
+  if (!Number.isFinite(ms)) return initialControlState.transitionMs;
+  return Math.min(MAX_TRANSITION_MS, Math.max(MIN_TRANSITION_MS, Math.round(ms)));
+}
+
+const STATS_INTERVAL_MS = 500;
+
+/** The /control page: joins as director, keeps the multiview and monitors fed, drives the bus. */
+export function createControlController({ room }: { room: string }): ControlController {
+  const store = useControlStore;
+  store.setState({ ...initialControlState, room });
+  const session = new StudioSession({
+    roomId: room,
+    role: 'director',
+    displayName: 'Control room',
+    clientId: stableClientId(`director:${room}`),
+  });
+  const feeds = new SourceFeeds(session);
+  const lastVideo = new Map<string, InboundVideoStats | null>();
+  const meters = new AudioMeters();
+
+  const fail = (error: unknown) =>
+    store.setState({ error: error instanceof Error ? error.message : String(error) });
+  const act = (work: Promise<void>) => {
+    void meters.resume(); // A user gesture: let the meters' audio context run.
+    store.setState({ error: null });
+    work.catch(fail);
+  };
+
+  function updateWanted(): void {
+    const { tiles, program } = store.getState();
+    const specs: FeedSpec[] = [];
+    for (const tile of tiles) {
+      specs.push({ sourceId: tile.sourceId, purpose: 'camera', spatialLayer: MULTIVIEW_LAYER });
+      specs.push({ sourceId: tile.sourceId, purpose: 'mic' });
+    }
+    for (const sourceId of monitorSourceIds(program)) {
+      specs.push({ sourceId, purpose: 'camera', spatialLayer: MONITOR_LAYER });
+    }
+    feeds.setWanted(specs);
+  }
+
+  session.on('state', (connection) => store.setState({ connection }));
+  session.on('room', (snapshot) => {
+    store.setState({
+      tiles: tilesOf(snapshot),
+      names: Object.fromEntries(snapshot.sources.map((s) => [s.sourceId, s.displayName])),
+    });
+    updateWanted();
+  });
+  session.on('program', (program) => {
+    store.setState({ program });
+    updateWanted();
+  });
+  session.on('error', (error) => console.warn('[control]', error.message));
+  feeds.on('track', (key, track) => {
+    const [sourceId = '', purpose, layer] = key.split('|');
+    if (purpose === 'mic') meters.set(sourceId, track);
+    if (purpose !== 'camera') return;
+    if (Number(layer) === MULTIVIEW_LAYER)
+      store.setState((s) => ({ multiview: { ...s.multiview, [sourceId]: track } }));
+    else store.setState((s) => ({ monitors: { ...s.monitors, [sourceId]: track } }));
+  });
+
+  // Meters and receive quality from getStats.
+  const statsTimer = setInterval(async () => {
+    const { tiles } = store.getState();
+    const levels: Record<string, number> = {};
+    const receive: Record<string, string> = {};
+    await Promise.all(
+      tiles.map(async (tile) => {
+        const mic = feeds.remote(feedKey({ sourceId: tile.sourceId, purpose: 'mic' }));
+        const audioReport = await mic?.getStats();
+        const reported = audioReport ? (readInboundAudioLevel(audioReport) ?? 0) : 0;
+        levels[tile.sourceId] = reported > 0 ? reported : meters.level(tile.sourceId);
+        const video = feeds.remote(
+          feedKey({ sourceId: tile.sourceId, purpose: 'camera', spatialLayer: MULTIVIEW_LAYER }),
+        );
+        const videoReport = await video?.getStats();
+        const current = videoReport ? readInboundVideo(videoReport) : null;
+        const stalled = gradeVideo(lastVideo.get(tile.sourceId) ?? null, current) === 'lost';
+        lastVideo.set(tile.sourceId, current);
+        const fps = current?.framesPerSecond;
+        if (current) receive[tile.sourceId] = stalled ? 'no frames' : `${Math.round(fps ?? 0)} fps`;
+      }),
+    );
+    store.setState({ audioLevels: levels, receive });
+  }, STATS_INTERVAL_MS);
+
+  // Camera join link and its QR code.
+  void (async () => {
+    let cameraUrl = `${window.location.origin}/camera?room=${encodeURIComponent(room)}`;
+    try {
+      const response = await fetch(`/api/studio-info?room=${encodeURIComponent(room)}`, {
+        cache: 'no-store',
+      });
+      if (response.ok) {
+        const info = (await response.json()) as { cameraUrl?: unknown };
+        if (typeof info.cameraUrl === 'string') cameraUrl = info.cameraUrl;
+      }
+    } catch {
+      // Keep the same-origin link.
+    }
+    const qrDataUrl = await QRCode.toDataURL(cameraUrl, {
+      margin: 1,
+      width: 192,
+      errorCorrectionLevel: 'M',
+    }).catch(() => null);
+    store.setState({ cameraUrl, qrDataUrl });
+  })();
+
+  session.connect().catch(fail);
+
+  const controller: ControlController = {
+    preview(sourceId) {
+      act(session.preview(sourceId));
+    },
+    cut() {
+      act(session.cut());
+    },
+    auto() {
+      act(session.auto(clampTransition(store.getState().transitionMs)));
+    },
+    setTransitionMs(value) {
+      store.setState({ transitionMs: Number.isFinite(value) ? value : initialControlState.transitionMs });
+    },
+    handleKey(key, target) {
+      const action = keyAction(key, target);
+      if (!action) return false;
+      if (action.kind === 'cut') controller.cut();
+      else if (action.kind === 'auto') controller.auto();
+      else {
+        const tile = store.getState().tiles[action.index];
+        if (tile) controller.preview(tile.sourceId);
+      }
+      return true;
+    },
+    dispose() {
+      clearInterval(statsTimer);
+      feeds.close();
+      meters.close();
+      void session.close();
+    },
+  };
+  return controller;
+}

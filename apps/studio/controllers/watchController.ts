@@ -1,0 +1,59 @@
+import {
+  type FeedSpec,
+  MONITOR_LAYER,
+  SourceFeeds,
+  StudioSession,
+  stableClientId,
+} from '@microstudio/client';
+import { monitorSourceIds } from '../lib/transition.ts';
+import { initialWatchState, useWatchStore } from '../stores/watchStore.ts';
+
+export interface WatchController {
+  /** The browser refused to play with sound: fall back to muted playback. */
+  autoplayBlocked(): void;
+  unmute(): void;
+  dispose(): void;
+}
+
+/** The /watch page: joins as viewer and keeps program and preview consumed so cuts are instant. */
+export function createWatchController({ room }: { room: string }): WatchController {
+  const store = useWatchStore;
+  store.setState({ ...initialWatchState, room });
+  const session = new StudioSession({
+    roomId: room,
+    role: 'viewer',
+    displayName: 'Viewer',
+    clientId: stableClientId(`viewer:${room}`),
+  });
+  const feeds = new SourceFeeds(session);
+
+  session.on('state', (connection) => store.setState({ connection }));
+  session.on('program', (program) => {
+    store.setState({ program });
+    const specs: FeedSpec[] = monitorSourceIds(program).flatMap((sourceId): FeedSpec[] => [
+      { sourceId, purpose: 'camera', spatialLayer: MONITOR_LAYER },
+      { sourceId, purpose: 'mic' },
+    ]);
+    feeds.setWanted(specs);
+  });
+  session.on('error', (error) => console.warn('[watch]', error.message));
+  feeds.on('track', (key, track) => {
+    const [sourceId = '', purpose] = key.split('|');
+    if (purpose === 'mic') store.setState((s) => ({ audio: { ...s.audio, [sourceId]: track } }));
+    else store.setState((s) => ({ video: { ...s.video, [sourceId]: track } }));
+  });
+  session.connect().catch((error: unknown) => console.warn('[watch] could not join', error));
+
+  return {
+    autoplayBlocked() {
+      store.setState({ muted: true, autoplayBlocked: true });
+    },
+    unmute() {
+      store.setState({ muted: false, autoplayBlocked: false });
+    },
+    dispose() {
+      feeds.close();
+      void session.close();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { ConnectionState } from '@microstudio/client';
+import type { ProgramState } from '@microstudio/protocol';
+import { create } from 'zustand';
+
+export interface WatchState {
+  room: string;
+  connection: ConnectionState;
+  program: ProgramState | null;
+  /** Top-layer video and mic audio of the sources kept consumed (program, preview, fading out). */
+  video: Record<string, MediaStreamTrack | null>;
+  audio: Record<string, MediaStreamTrack | null>;
+  muted: boolean;
+  /** Autoplay with sound was refused: show an Unmute button. */
+  autoplayBlocked: boolean;
+}
+
+export const initialWatchState: WatchState = {
+  room: 'main',
+  connection: 'disconnected',
+  program: null,
+  video: {},
+  audio: {},
+  muted: false,
+  autoplayBlocked: false,
+};
+
+/** The /watch page's one store. Written by controllers/watchController only. */
+export const useWatchStore = create<WatchState>()(() => initialWatchState);

@@ -1,0 +1,622 @@
+import {
+  ErrorCode,
+  type IceServer,
+  type ProgramState,
+  type RequestName,
+  type RequestOf,
+  type ResponseOf,
+  type Role,
+  type RoomSnapshot,
+  type TrackPurpose,
+} from '@microstudio/protocol';
+import { Device, type types as ms } from 'mediasoup-client';
+import { Emitter } from './emitter.ts';
+import { InvalidStateError, RequestError } from './errors.ts';
+import { type Quality, simulcastEncodings } from './presets.ts';
+import { BackoffReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.ts';
+import { SignalingClient, type SignalingOptions } from './signaling.ts';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface StudioSessionOptions extends SignalingOptions {
+  roomId: string;
+  role: Role;
+  displayName: string;
+  /** Stable across reconnects (a camera's sourceId): see stableClientId(). */
+  clientId: string;
+  reconnectPolicy?: ReconnectPolicy;
+  /** After an ICE restart, how long a transport may stay unconnected before a full re-join. */
+  iceRestartGraceMs?: number;
+}
+
+export type SessionEvents = {
+  state: [state: ConnectionState];
+  room: [room: RoomSnapshot];
+  program: [program: ProgramState];
+  /** Something failed that the session recovers from (or cannot): for logs and banners. */
+  error: [error: Error];
+};
+
+/** Codes a retry cannot fix: connect() gives up on them at once. */
+const FATAL_JOIN_CODES = new Set<string>([ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.LimitReached]);
+
+/** A local track published to the room. Survives reconnects: it is re-produced on every join. */
+export class Publication extends Emitter<{ producer: [producerId: string | null]; closed: [] }> {
+  readonly track: MediaStreamTrack;
+  readonly purpose: TrackPurpose;
+  readonly quality: Quality | null;
+  #producer: ms.Producer | null = null;
+  #closed = false;
+
+  constructor(track: MediaStreamTrack, purpose: TrackPurpose, quality: Quality | null) {
+    super();
+    this.track = track;
+    this.purpose = purpose;
+    this.quality = quality;
+  }
+
+  get producerId(): string | null {
+    return this.#producer?.id ?? null;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal */
+  setProducer(producer: ms.Producer | null): void {
+    this.#producer = producer;
+    this.emit('producer', producer?.id ?? null);
+  }
+
+  /** @internal */
+  markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#producer?.close();
+    this.#producer = null;
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+}
+
+/**
+ * A consumed remote track. Its MediaStreamTrack changes when the session re-consumes after a
+ * reconnect ('track' event); it ends when the producer goes away ('ended').
+ */
+export class RemoteTrack extends Emitter<{ track: [track: MediaStreamTrack]; ended: [] }> {
+  readonly producerId: string;
+  readonly kind: 'audio' | 'video';
+  #spatialLayer: number | undefined;
+  #consumer: ms.Consumer | null = null;
+  #ended = false;
+
+  constructor(producerId: string, kind: 'audio' | 'video', spatialLayer: number | undefined) {
+    super();
+    this.producerId = producerId;
+    this.kind = kind;
+    this.#spatialLayer = spatialLayer;
+  }
+
+  get track(): MediaStreamTrack | null {
+    return this.#consumer?.track ?? null;
+  }
+  get consumerId(): string | null {
+    return this.#consumer?.id ?? null;
+  }
+  get spatialLayer(): number | undefined {
+    return this.#spatialLayer;
+  }
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The consumer's RTCStatsReport, or null while it has no consumer. */
+  async getStats(): Promise<RTCStatsReport | null> {
+    const consumer = this.#consumer;
+    if (!consumer || consumer.closed) return null;
+    try {
+      return await consumer.getStats();
+    } catch {
+      return null;
+    }
+  }
+
+  /** @internal */
+  setSpatialLayer(layer: number): void {
+    this.#spatialLayer = layer;
+  }
+
+  /** @internal */
+  attach(consumer: ms.Consumer): void {
+    this.#consumer = consumer;
+    this.emit('track', consumer.track);
+  }
+
+  /** @internal Drops the consumer (the transport went away) but keeps the handle for re-consuming. */
+  detach(): void {
+    this.#consumer?.close();
+    this.#consumer = null;
+  }
+
+  /** @internal */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.detach();
+    this.emit('ended');
+    this.removeAllListeners();
+  }
+}
+
+/** Everything that belongs to one successful room:join; thrown away on reconnect. */
+interface JoinEpoch {
+  id: number;
+  peerId: string;
+  device: Device;
+  iceServers: IceServer[];
+  send: Promise<ms.Transport> | null;
+  recv: Promise<ms.Transport> | null;
+  transports: ms.Transport[];
+  timers: Set<ReturnType<typeof setTimeout>>;
+}
+
+/**
+ * One peer in one room: join, publish with simulcast, consume a layer, follow the program bus,
+ * and recover by itself (socket loss, ICE failure, room re-creation) under a ReconnectPolicy.
+ */
+export class StudioSession extends Emitter<SessionEvents> {
+  readonly clientId: string;
+  readonly role: Role;
+  readonly roomId: string;
+  readonly #displayName: string;
+  readonly #signaling: SignalingClient;
+  readonly #policy: ReconnectPolicy;
+  readonly #iceGraceMs: number;
+  readonly #publications = new Set<Publication>();
+  readonly #remotes = new Set<RemoteTrack>();
+  #state: ConnectionState = 'disconnected';
+  #epoch: JoinEpoch | null = null;
+  #epochCounter = 0;
+  #room: RoomSnapshot | null = null;
+  #program: ProgramState | null = null;
+  #recovering: Promise<boolean> | null = null;
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  constructor(options: StudioSessionOptions) {
+    super();
+    this.clientId = options.clientId;
+    this.role = options.role;
+    this.roomId = options.roomId;
+    this.#displayName = options.displayName;
+    this.#policy = options.reconnectPolicy ?? new BackoffReconnectPolicy();
+    this.#iceGraceMs = options.iceRestartGraceMs ?? 10_000;
+    this.#signaling = new SignalingClient(options);
+    this.#signaling.on('disconnect', (reason, byClient) => {
+      if (!byClient) this.#lose(`signaling lost (${reason})`);
+    });
+    this.#signaling.on('room:rejoin', ({ reason }) => this.#lose(`room re-created (${reason})`));
+    this.#signaling.on('room:state', (room) => this.#applyRoom(room));
+    this.#signaling.on('program:state', (program) => this.#applyProgram(program));
+    this.#signaling.on('source:updated', (source) => {
+      if (!this.#room) return;
+      const sources = this.#room.sources.some((s) => s.sourceId === source.sourceId)
+        ? this.#room.sources.map((s) => (s.sourceId === source.sourceId ? source : s))
+        : [...this.#room.sources, source];
+      this.#room = { ...this.#room, sources };
+      this.emit('room', this.#room);
+    });
+    this.#signaling.on('consumer:closed', ({ consumerId }) => {
+      for (const remote of this.#remotes) {
+        if (remote.consumerId === consumerId) {
+          this.#remotes.delete(remote);
+          remote.end();
+        }
+      }
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+  get room(): RoomSnapshot | null {
+    return this.#room;
+  }
+  get program(): ProgramState | null {
+    return this.#program;
+  }
+  get peerId(): string | null {
+    return this.#epoch?.peerId ?? null;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Connects and joins; retries under the policy until joined. Rejects when the node refuses the
+   * join for a reason a retry cannot fix, when the policy gives up, or when close() is called.
+   */
+  async connect(): Promise<void> {
+    if (this.#closed) throw new InvalidStateError('session is closed');
+    if (this.#state === 'connected') return;
+    if (!this.#recovering) {
+      this.#setState('connecting');
+      this.#recovering = this.#recover();
+    }
+    const joined = await this.#recovering;
+    if (!joined) throw new InvalidStateError('could not join the room');
+  }
+
+  /** Publishes a track. Video goes out as three simulcast layers for the given quality preset. */
+  async publish(
+    track: MediaStreamTrack,
+    purpose: TrackPurpose,
+    options: { quality?: Quality } = {},
+  ): Promise<Publication> {
+    if (this.#closed) throw new InvalidStateError('session is closed');
+    const publication = new Publication(
+      track,
+      purpose,
+      track.kind === 'video' ? (options.quality ?? 'standard') : null,
+    );
+    this.#publications.add(publication);
+    const epoch = this.#epoch;
+    if (epoch) {
+      try {
+        await this.#produce(epoch, publication);
+      } catch (error) {
+        this.#publications.delete(publication);
+        publication.markClosed();
+        throw error;
+      }
+    }
+    return publication;
+  }
+
+  /** Stops publishing (the local track is left running: its owner stops it). */
+  async unpublish(publication: Publication): Promise<void> {
+    if (!this.#publications.delete(publication)) return;
+    const producerId = publication.producerId;
+    publication.markClosed();
+    if (producerId && this.#signaling.connected)
+      await this.#signaling.request('producer:close', { producerId });
+  }
+
+  /** Consumes a producer at a simulcast layer (0 = lowest, 2 = top). Re-consumed after reconnects. */
+  async consume(producerId: string, options: { spatialLayer?: number } = {}): Promise<RemoteTrack> {
+    const epoch = this.#requireEpoch();
+    const track = this.#room?.sources.flatMap((s) => s.tracks).find((t) => t.producerId === producerId);
+    const kind = track?.kind ?? 'video';
+    const remote = new RemoteTrack(producerId, kind, kind === 'video' ? options.spatialLayer : undefined);
+    this.#remotes.add(remote);
+    try {
+      await this.#consumeInto(epoch, remote);
+    } catch (error) {
+      this.#remotes.delete(remote);
+      remote.end();
+      throw error;
+    }
+    return remote;
+  }
+
+  async setLayer(remote: RemoteTrack, spatialLayer: number): Promise<void> {
+    remote.setSpatialLayer(spatialLayer);
+    const consumerId = remote.consumerId;
+    if (consumerId) await this.#call('consumer:setLayers', { consumerId, spatialLayer });
+  }
+
+  async stopConsuming(remote: RemoteTrack): Promise<void> {
+    if (!this.#remotes.delete(remote)) return;
+    const consumerId = remote.consumerId;
+    remote.end();
+    if (consumerId && this.#signaling.connected)
+      await this.#signaling.request('consumer:close', { consumerId });
+  }
+
+  /** Director: put a source on preview. */
+  async preview(sourceId: string): Promise<void> {
+    await this.#call('program:preview', { sourceId });
+  }
+  /** Director: swap preview and program at once. */
+  async cut(): Promise<void> {
+    await this.#call('program:cut', {});
+  }
+  /** Director: fade preview into program. */
+  async auto(durationMs?: number): Promise<void> {
+    await this.#call('program:auto', durationMs === undefined ? {} : { durationMs });
+  }
+
+  /** Leaves the room and closes everything. Safe to call twice. Local tracks are not stopped. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake?.();
+    if (this.#epoch && this.#signaling.connected) {
+      await Promise.race([
+        this.#signaling.request('room:leave', {}),
+        new Promise((r) => setTimeout(r, 1000)),
+      ]);
+    }
+    this.#teardown();
+    for (const publication of this.#publications) publication.markClosed();
+    this.#publications.clear();
+    for (const remote of this.#remotes) remote.end();
+    this.#remotes.clear();
+    this.#signaling.close();
+    this.#setState('disconnected');
+    this.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  #report(error: unknown): void {
+    this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  async #call<N extends RequestName>(name: N, payload: RequestOf<N>): Promise<ResponseOf<N>> {
+    const result = await this.#signaling.request(name, payload);
+    if (!result.ok) throw new RequestError(name, result.error);
+    return result.data;
+  }
+
+  #requireEpoch(): JoinEpoch {
+    if (this.#closed) throw new InvalidStateError('session is closed');
+    if (!this.#epoch) throw new InvalidStateError('session is not joined');
+    return this.#epoch;
+  }
+
+  #applyRoom(room: RoomSnapshot): void {
+    this.#room = room;
+    this.emit('room', room);
+    this.#applyProgram(room.program);
+  }
+
+  #applyProgram(program: ProgramState): void {
+    // Revisions only grow within one join; a re-created room restarts them, and #join resets.
+    if (this.#program && program.revision < this.#program.revision) return;
+    if (this.#program && program.revision === this.#program.revision) return;
+    this.#program = program;
+    this.emit('program', program);
+  }
+
+  /** Media or signaling was lost: drop this join's media and start the recovery loop. */
+  #lose(reason: string): void {
+    if (this.#closed) return;
+    this.#report(new Error(reason));
+    this.#teardown();
+    if (this.#recovering) return;
+    this.#setState(this.#state === 'connecting' ? 'connecting' : 'reconnecting');
+    this.#recovering = this.#recover();
+  }
+
+  /** Retries (re)joining under the policy. Resolves true once joined, false if it gives up. */
+  async #recover(): Promise<boolean> {
+    const lostAt = Date.now();
+    try {
+      for (let retryCount = 0; ; retryCount++) {
+        const delay = this.#policy.nextRetryDelayInMs({ retryCount, elapsedMs: Date.now() - lostAt });
+        if (delay === null) {
+          this.#setState('disconnected');
+          return false;
+        }
+        if (delay > 0) await this.#sleep(delay);
+        if (this.#closed) return false;
+        try {
+          if (!this.#signaling.connected) await this.#signaling.connect();
+          const epoch = await this.#join();
+          if (this.#closed) return false;
+          // Lost again while restoring? Go round once more.
+          if (this.#epoch !== epoch || !this.#signaling.connected) continue;
+          this.#setState('connected');
+          return true;
+        } catch (error) {
+          this.#report(error);
+          if (error instanceof RequestError && FATAL_JOIN_CODES.has(error.code)) {
+            this.#setState('disconnected');
+            return false;
+          }
+        }
+      }
+    } finally {
+      this.#recovering = null;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  async #join(): Promise<JoinEpoch> {
+    const payload = {
+      roomId: this.roomId,
+      role: this.role,
+      displayName: this.#displayName,
+      clientId: this.clientId,
+    };
+    let result = await this.#signaling.request('room:join', payload);
+    if (!result.ok && result.error.code === ErrorCode.AlreadyJoined) {
+      // room:rejoin on a live socket: the node may still hold our old membership.
+      await this.#signaling.request('room:leave', {});
+      result = await this.#signaling.request('room:join', payload);
+    }
+    if (!result.ok) throw new RequestError('room:join', result.error);
+    const joined = result.data;
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as ms.RtpCapabilities });
+    this.#teardown();
+    const epoch: JoinEpoch = {
+      id: ++this.#epochCounter,
+      peerId: joined.peerId,
+      device,
+      iceServers: joined.iceServers,
+      send: null,
+      recv: null,
+      transports: [],
+      timers: new Set(),
+    };
+    this.#epoch = epoch;
+    this.#program = null;
+    this.#applyRoom(joined.room);
+    // Republish what we published and re-consume what we consumed, in parallel.
+    const restores: Promise<unknown>[] = [];
+    for (const publication of this.#publications) restores.push(this.#produce(epoch, publication));
+    for (const remote of this.#remotes) {
+      const stillThere = joined.room.sources.some((s) =>
+        s.tracks.some((t) => t.producerId === remote.producerId),
+      );
+      if (!stillThere) {
+        this.#remotes.delete(remote);
+        remote.end();
+        continue;
+      }
+      restores.push(this.#consumeInto(epoch, remote));
+    }
+    for (const outcome of await Promise.allSettled(restores)) {
+      if (outcome.status === 'rejected') this.#report(outcome.reason);
+    }
+    return epoch;
+  }
+
+  /** Closes this join's transports (and so its producers and consumers); keeps the handles. */
+  #teardown(): void {
+    const epoch = this.#epoch;
+    if (!epoch) return;
+    this.#epoch = null;
+    for (const timer of epoch.timers) clearTimeout(timer);
+    for (const transport of epoch.transports) transport.close();
+    for (const publication of this.#publications) publication.setProducer(null);
+    for (const remote of this.#remotes) remote.detach();
+  }
+
+  #transport(epoch: JoinEpoch, direction: 'send' | 'recv'): Promise<ms.Transport> {
+    const existing = direction === 'send' ? epoch.send : epoch.recv;
+    if (existing) return existing;
+    const created = this.#createTransport(epoch, direction);
+    if (direction === 'send') epoch.send = created;
+    else epoch.recv = created;
+    created.catch(() => {
+      if (direction === 'send' && epoch.send === created) epoch.send = null;
+      if (direction === 'recv' && epoch.recv === created) epoch.recv = null;
+    });
+    return created;
+  }
+
+  async #createTransport(epoch: JoinEpoch, direction: 'send' | 'recv'): Promise<ms.Transport> {
+    const info = await this.#call('transport:create', { direction });
+    if (this.#epoch !== epoch) throw new InvalidStateError('re-joined while creating a transport');
+    const options: ms.TransportOptions = {
+      ...(info as unknown as ms.TransportOptions),
+      iceServers: epoch.iceServers as RTCIceServer[],
+    };
+    const transport =
+      direction === 'send'
+        ? epoch.device.createSendTransport(options)
+        : epoch.device.createRecvTransport(options);
+    epoch.transports.push(transport);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#call('transport:connect', { transportId: transport.id, dtlsParameters })
+        .then(() => callback())
+        .catch((error: Error) => errback(error));
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        const purpose: TrackPurpose = appData.purpose === 'mic' ? 'mic' : 'camera';
+        this.#call('producer:create', {
+          transportId: transport.id,
+          kind,
+          rtpParameters: rtpParameters as unknown as RequestOf<'producer:create'>['rtpParameters'],
+          purpose,
+        })
+          .then(({ producerId }) => callback({ id: producerId }))
+          .catch((error: Error) => errback(error));
+      });
+    }
+    let restarting = false;
+    transport.on('connectionstatechange', (state) => {
+      if (this.#epoch !== epoch) return;
+      if ((state !== 'disconnected' && state !== 'failed') || restarting) return;
+      restarting = true;
+      this.#restartIce(epoch, transport).finally(() => {
+        restarting = false;
+      });
+    });
+    return transport;
+  }
+
+  /** ICE restart; if the transport is still not connected after the grace period, re-join. */
+  async #restartIce(epoch: JoinEpoch, transport: ms.Transport): Promise<void> {
+    try {
+      const { iceParameters } = await this.#call('transport:restartIce', { transportId: transport.id });
+      if (this.#epoch !== epoch || transport.closed) return;
+      await transport.restartIce({ iceParameters });
+    } catch (error) {
+      this.#report(error);
+    }
+    const timer = setTimeout(() => {
+      epoch.timers.delete(timer);
+      if (this.#epoch === epoch && !transport.closed && transport.connectionState !== 'connected') {
+        this.#lose(`${transport.direction} transport did not recover after an ICE restart`);
+      }
+    }, this.#iceGraceMs);
+    epoch.timers.add(timer);
+  }
+
+  async #produce(epoch: JoinEpoch, publication: Publication): Promise<void> {
+    if (publication.track.readyState === 'ended') throw new InvalidStateError('the track has ended');
+    const transport = await this.#transport(epoch, 'send');
+    const video = publication.track.kind === 'video';
+    const vp8 = epoch.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+    const producer = await transport.produce({
+      track: publication.track,
+      stopTracks: false,
+      appData: { purpose: publication.purpose },
+      ...(video ? { encodings: simulcastEncodings(publication.quality ?? 'standard') } : {}),
+      ...(video && vp8 ? { codec: vp8 } : {}),
+      ...(video ? {} : { codecOptions: { opusStereo: false, opusDtx: true } }),
+    });
+    if (this.#epoch !== epoch || publication.closed || !this.#publications.has(publication)) {
+      producer.close();
+      return;
+    }
+    publication.setProducer(producer);
+  }
+
+  async #consumeInto(epoch: JoinEpoch, remote: RemoteTrack): Promise<void> {
+    const transport = await this.#transport(epoch, 'recv');
+    const spatialLayer = remote.spatialLayer;
+    const answer = await this.#call('consumer:create', {
+      transportId: transport.id,
+      producerId: remote.producerId,
+      rtpCapabilities: epoch.device.recvRtpCapabilities as RequestOf<'consumer:create'>['rtpCapabilities'],
+      ...(spatialLayer === undefined ? {} : { spatialLayer }),
+    });
+    const consumer = await transport.consume({
+      id: answer.consumerId,
+      producerId: answer.producerId,
+      kind: answer.kind,
+      rtpParameters: answer.rtpParameters as unknown as ms.RtpParameters,
+      streamId: `${remote.producerId}-${answer.consumerId}`,
+    });
+    if (this.#epoch !== epoch || remote.ended || !this.#remotes.has(remote)) {
+      consumer.close();
+      if (this.#signaling.connected)
+        void this.#signaling.request('consumer:close', { consumerId: answer.consumerId });
+      return;
+    }
+    remote.attach(consumer);
+    await this.#call('consumer:resume', { consumerId: answer.consumerId });
+  }
+}
