@@ -5,6 +5,7 @@ import {
   openCamera,
   openPage,
   SOURCES,
+  sampleVideo,
   test,
   uniqueRoom,
 } from './studio.ts';
@@ -47,8 +48,15 @@ test('three cameras publish, the director previews and cuts, tally and the watch
   // Space cuts: A goes to program (red tally), the watch page shows it.
   await control.keyboard.press('Space');
   await expect(control.getByLabel('Program source')).toHaveText(camA.name);
-  const program = await expectShowing(programVideo, camA, 'program monitor after the cut');
-  expect(program.width, 'program monitor uses the top simulcast layer').toBeGreaterThan(640);
+  await expectShowing(programVideo, camA, 'program monitor after the cut');
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  await expect
+    .poll(async () => (await sampleVideo(programVideo)).width, {
+      message: 'program monitor reaches the top simulcast layer',
+    })
+    .toBeGreaterThan(640);
   await expectShowing(watch.getByLabel('Program'), camA, 'watch page after the first cut');
   await expect(tally(pageA)).toHaveText('Program');
 

@@ -40,6 +40,10 @@ export async function openPage(context: BrowserContext, path: string): Promise<P
   const page = await context.newPage();
   await page.addInitScript(recordPeerConnections);
   page.on('pageerror', (error) => console.log(`[${path}] page error: ${error.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning')
+      console.log(`[${path}] console.${m.type()}: ${m.text()}`);
+  });
   await page.goto(path);
   return page;
 }

@@ -52,6 +52,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       maxConsumersPerPeer: config.MICROSTUDIO_MAX_CONSUMERS_PER_PEER,
     },
     defaultTransitionMs: config.MICROSTUDIO_TRANSITION_MS,
+    initialOutgoingBitrate: config.MICROSTUDIO_INITIAL_OUTGOING_BITRATE,
     logger: logger.child('rooms'),
     ...(options.idleCloseMs !== undefined ? { idleCloseMs: options.idleCloseMs } : {}),
   });

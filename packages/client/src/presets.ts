@@ -81,3 +81,9 @@ export function videoConstraints(quality: Quality): MediaTrackConstraints {
 /** Spatial layers the node understands: 0 = lowest (multiview), 2 = top (program/preview). */
 export const MULTIVIEW_LAYER = 0;
 export const MONITOR_LAYER = 2;
+
+/** Sender start bitrate (kbit/s) for a preset: enough for all three layers at once. */
+export function startBitrateKbps(quality: Quality): number {
+  const [low, mid, top] = QUALITY_PRESETS[quality].bitrates;
+  return Math.round((low + mid + top) / 1000);
+}

@@ -12,7 +12,7 @@ import {
 import { Device, type types as ms } from 'mediasoup-client';
 import { Emitter } from './emitter.ts';
 import { InvalidStateError, RequestError } from './errors.ts';
-import { type Quality, simulcastEncodings } from './presets.ts';
+import { type Quality, simulcastEncodings, startBitrateKbps } from './presets.ts';
 import { BackoffReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.ts';
 import { SignalingClient, type SignalingOptions } from './signaling.ts';
 
@@ -585,7 +585,12 @@ export class StudioSession extends Emitter<SessionEvents> {
       appData: { purpose: publication.purpose },
       ...(video ? { encodings: simulcastEncodings(publication.quality ?? 'standard') } : {}),
       ...(video && vp8 ? { codec: vp8 } : {}),
-      ...(video ? {} : { codecOptions: { opusStereo: false, opusDtx: true } }),
+      // Start the sender's bandwidth estimate at what all three layers need rather than Chromium's
+      // 300 kbit/s, so program gets the top layer at once instead of after a slow ramp (a static
+      // picture leaves the estimator little traffic to probe with); it still backs off on loss.
+      codecOptions: video
+        ? { videoGoogleStartBitrate: startBitrateKbps(publication.quality ?? 'standard') }
+        : { opusStereo: false, opusDtx: true },
     });
     if (this.#epoch !== epoch || publication.closed || !this.#publications.has(publication)) {
       producer.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseQuality, QUALITY_PRESETS, simulcastEncodings } from '../src/presets.ts';
+import { parseQuality, QUALITY_PRESETS, simulcastEncodings, startBitrateKbps } from '../src/presets.ts';
 
 describe('quality presets', () => {
   it('simulcastEncodings() gives r0/r1/r2 scaled 4/2/1, lowest first', () => {
@@ -40,5 +40,13 @@ describe('quality presets', () => {
     assert.equal(parseQuality('high'), 'high');
     assert.equal(parseQuality('ultra'), 'standard');
     assert.equal(parseQuality(null), 'standard');
+  });
+});
+
+describe('startBitrateKbps()', () => {
+  it('covers all three layers of the preset, in kbit/s', () => {
+    assert.equal(startBitrateKbps('standard'), 2150);
+    assert.equal(startBitrateKbps('high'), 3150);
+    assert.ok(startBitrateKbps('low') < startBitrateKbps('standard'));
   });
 });

@@ -61,6 +61,10 @@ export const settings = {
     positiveInt.default(50),
     'Signaling messages per second per connection.',
   ),
+  MICROSTUDIO_INITIAL_OUTGOING_BITRATE: setting(
+    positiveInt.min(100_000).max(100_000_000).default(3_000_000),
+    'Bandwidth estimate (bit/s) a new WebRTC transport starts from. High on a studio LAN so the control room gets top-layer program video at once; lower it for viewers on slow links.',
+  ),
   MICROSTUDIO_TRANSITION_MS: setting(
     z.coerce.number().int().min(100).max(5000).default(500),
     'Default auto-transition (fade) duration in milliseconds.',

@@ -37,6 +37,9 @@ import type {
 } from './types.ts';
 import { toWire } from './wire.ts';
 
+/** mediasoup's own default; the node's configuration normally overrides it. */
+const DEFAULT_INITIAL_OUTGOING_BITRATE = 600_000;
+
 export type RouterFactory = () => Promise<{ router: types.Router; worker: PoolWorker }>;
 
 export interface RoomOptions {
@@ -45,6 +48,8 @@ export interface RoomOptions {
   worker: PoolWorker;
   limits: RoomLimits;
   defaultTransitionMs: number;
+  /** Bandwidth estimate a new WebRTC transport starts from (bits/s). */
+  initialOutgoingBitrate?: number;
   /** Where a new router comes from when this room's worker dies. */
   createRouter: RouterFactory;
   logger: Logger;
@@ -75,6 +80,7 @@ export class Room extends SafeEmitter<RoomEvents> {
   readonly bus: ProgramBus;
   readonly observer: SafeEmitter<RoomObserverEvents>;
   readonly #limits: RoomLimits;
+  readonly #initialOutgoingBitrate: number;
   readonly #createRouter: RouterFactory;
   readonly #log: Logger;
   readonly #peers = new Map<string, Peer>();
@@ -92,6 +98,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     this.observer = new SafeEmitter(onListenerError);
     this.id = options.roomId;
     this.#limits = options.limits;
+    this.#initialOutgoingBitrate = options.initialOutgoingBitrate ?? DEFAULT_INITIAL_OUTGOING_BITRATE;
     this.#createRouter = options.createRouter;
     this.#log = options.logger;
     this.#router = options.router;
@@ -226,7 +233,7 @@ export class Room extends SafeEmitter<RoomEvents> {
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
+      initialAvailableOutgoingBitrate: this.#initialOutgoingBitrate,
       appData: { direction },
     });
     if (!this.#adopt(peer, router, transport))

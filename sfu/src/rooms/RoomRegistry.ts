@@ -8,6 +8,8 @@ export interface RoomRegistryOptions {
   pool: WorkerPool;
   limits: RoomLimits;
   defaultTransitionMs: number;
+  /** Bandwidth estimate a new WebRTC transport starts from (bits/s). */
+  initialOutgoingBitrate?: number;
   logger: Logger;
   /** How long an empty room (and its program bus) is kept for peers coming back. */
   idleCloseMs?: number;
@@ -80,6 +82,9 @@ export class RoomRegistry {
       worker,
       limits: this.#options.limits,
       defaultTransitionMs: this.#options.defaultTransitionMs,
+      ...(this.#options.initialOutgoingBitrate
+        ? { initialOutgoingBitrate: this.#options.initialOutgoingBitrate }
+        : {}),
       createRouter: () => pool.createRouter(),
       logger: this.#log,
       ...(this.#options.clock ? { clock: this.#options.clock } : {}),

@@ -96,7 +96,12 @@ export function CameraView(props: {
             ))}
           </select>
         </label>
-        <button type="submit" className={s.live || s.busy ? 'stop' : 'go-live'}>
+        {/* Going live needs a source to publish: the button waits for the preview. */}
+        <button
+          type="submit"
+          className={s.live || s.busy ? 'stop' : 'go-live'}
+          disabled={!s.live && !s.busy && !s.previewTrack}
+        >
           {s.live || s.busy ? 'Stop' : 'Go live'}
         </button>
       </form>
