@@ -1,7 +1,13 @@
-import type { NotificationName, NotificationOf, RequestName, RequestOf } from '../src/index.ts';
+import type {
+  NotificationName,
+  NotificationOf,
+  RequestName,
+  RequestOf,
+  RtpParameters,
+} from '../src/index.ts';
 
 /** A realistic simulcast VP8 producer, as mediasoup-client sends it from Chromium. */
-export const vp8SimulcastRtpParameters = {
+export const vp8SimulcastRtpParameters: RtpParameters = {
   mid: '0',
   codecs: [
     {
