@@ -14,6 +14,12 @@ export interface TestSource {
 }
 
 /** Distinct test-pattern colours: far apart so a corner pixel tells which source is on screen. */
+/**
+ * Cameras in tests publish the Low preset (640×360, simulcast layers 320 and 640 wide): three
+ * cameras, a control room and viewers share two cores here.
+ */
+export const CAMERA_QUALITY = 'low';
+
 export const SOURCES: TestSource[] = [
   { name: 'Cam A', color: '#e62828', rgb: [230, 40, 40] },
   { name: 'Cam B', color: '#28c83c', rgb: [40, 200, 60] },
@@ -149,7 +155,13 @@ export async function expectShowing(
 }
 
 export async function openCamera(context: BrowserContext, room: string, source: TestSource): Promise<Page> {
-  const query = new URLSearchParams({ room, name: source.name, source: 'test-pattern', color: source.color });
+  const query = new URLSearchParams({
+    room,
+    name: source.name,
+    source: 'test-pattern',
+    color: source.color,
+    quality: CAMERA_QUALITY,
+  });
   const page = await openPage(context, `/camera?${query}`);
   await page.getByRole('button', { name: 'Go live' }).click();
   await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
@@ -175,3 +187,43 @@ export const test = base.extend<{ newContext: () => Promise<BrowserContext> }>({
 });
 
 export { expect };
+
+/** Widths of the simulcast layers a camera page is encoding right now (getStats outbound-rtp). */
+export async function sentLayerWidths(page: Page): Promise<number[]> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const widths: number[] = [];
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.frameWidth && (s.framesPerSecond ?? 0) > 0)
+          widths.push(s.frameWidth);
+      });
+    }
+    return widths.sort((a, b) => a - b);
+  });
+}
+
+/**
+ * Waits until `video` shows the lowest or the highest layer the camera is sending at that moment:
+ * the node's layer choice, independent of how much of the machine the encoder gets.
+ */
+export async function expectLayer(
+  video: Locator,
+  camera: Page,
+  which: 'lowest' | 'highest',
+  message: string,
+) {
+  await expect
+    .poll(
+      async () => {
+        const sent = await sentLayerWidths(camera);
+        const shown = (await sampleVideo(video)).width;
+        const seen = `shows ${shown} px, camera sends ${sent.join('/')} px`;
+        const target = which === 'lowest' ? sent[0] : sent.at(-1);
+        return sent.length > 1 && shown === target ? 'ok' : seen;
+      },
+      { message, timeout: 20_000 },
+    )
+    .toBe('ok');
+}

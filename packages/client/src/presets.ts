@@ -14,8 +14,13 @@ export interface QualityPreset {
   width: number;
   height: number;
   frameRate: number;
-  /** maxBitrate of r0, r1, r2 in bits per second. */
-  bitrates: readonly [number, number, number];
+  /**
+   * Simulcast layers, lowest first: how much each is scaled down and its maxBitrate (bit/s).
+   * Browsers cap the layer count by resolution (Chromium sends 2 layers at 640×360, 3 from
+   * 960×540 up), so the Low preset has two layers: a third would never be sent, and program
+   * would be stuck on the middle one.
+   */
+  layers: readonly { scale: number; maxBitrate: number }[];
 }
 
 export const QUALITY_PRESETS: Readonly<Record<Quality, QualityPreset>> = {
@@ -25,7 +30,10 @@ export const QUALITY_PRESETS: Readonly<Record<Quality, QualityPreset>> = {
     width: 640,
     height: 360,
     frameRate: 30,
-    bitrates: [150_000, 300_000, 800_000],
+    layers: [
+      { scale: 2, maxBitrate: 250_000 },
+      { scale: 1, maxBitrate: 800_000 },
+    ],
   },
   standard: {
     quality: 'standard',
@@ -33,7 +41,11 @@ export const QUALITY_PRESETS: Readonly<Record<Quality, QualityPreset>> = {
     width: 1280,
     height: 720,
     frameRate: 30,
-    bitrates: [150_000, 500_000, 1_500_000],
+    layers: [
+      { scale: 4, maxBitrate: 150_000 },
+      { scale: 2, maxBitrate: 500_000 },
+      { scale: 1, maxBitrate: 1_500_000 },
+    ],
   },
   high: {
     quality: 'high',
@@ -41,7 +53,11 @@ export const QUALITY_PRESETS: Readonly<Record<Quality, QualityPreset>> = {
     width: 1920,
     height: 1080,
     frameRate: 30,
-    bitrates: [150_000, 500_000, 2_500_000],
+    layers: [
+      { scale: 4, maxBitrate: 150_000 },
+      { scale: 2, maxBitrate: 500_000 },
+      { scale: 1, maxBitrate: 2_500_000 },
+    ],
   },
 };
 
@@ -61,13 +77,12 @@ export interface SimulcastEncoding {
   scalabilityMode: string;
 }
 
-/** The three simulcast encodings for a preset, lowest first (as mediasoup expects). */
+/** The simulcast encodings for a preset, lowest first (as mediasoup expects). */
 export function simulcastEncodings(quality: Quality): SimulcastEncoding[] {
-  const { bitrates } = QUALITY_PRESETS[quality];
-  return [4, 2, 1].map((scale, i) => ({
+  return QUALITY_PRESETS[quality].layers.map((layer, i) => ({
     rid: `r${i}`,
-    scaleResolutionDownBy: scale,
-    maxBitrate: bitrates[i] ?? bitrates[2],
+    scaleResolutionDownBy: layer.scale,
+    maxBitrate: layer.maxBitrate,
     scalabilityMode: 'L1T3',
   }));
 }
@@ -78,12 +93,12 @@ export function videoConstraints(quality: Quality): MediaTrackConstraints {
   return { width: { ideal: p.width }, height: { ideal: p.height }, frameRate: { ideal: p.frameRate } };
 }
 
-/** Spatial layers the node understands: 0 = lowest (multiview), 2 = top (program/preview). */
+/** Spatial layers asked of the node: 0 = lowest (multiview), 2 = top (program/preview; the node
+ * clamps it to the highest layer a source has). */
 export const MULTIVIEW_LAYER = 0;
 export const MONITOR_LAYER = 2;
 
-/** Sender start bitrate (kbit/s) for a preset: enough for all three layers at once. */
+/** Sender start bitrate (kbit/s) for a preset: enough for all its layers at once. */
 export function startBitrateKbps(quality: Quality): number {
-  const [low, mid, top] = QUALITY_PRESETS[quality].bitrates;
-  return Math.round((low + mid + top) / 1000);
+  return Math.round(QUALITY_PRESETS[quality].layers.reduce((sum, layer) => sum + layer.maxBitrate, 0) / 1000);
 }
