@@ -33,6 +33,8 @@ async function waitUp(): Promise<void> {
 
 /** In the page: on every presented frame of `label`'s video, note when its corner turns `rgb`. */
 async function armColourWatch(page: Page, label: string, rgb: [number, number, number]): Promise<void> {
+  // tsx (esbuild keepNames) wraps inner functions in a __name() helper the page does not have.
+  await page.evaluate('globalThis.__name ??= (fn) => fn');
   await page.evaluate(
     ([label, rgb]) => {
       const w = window as unknown as { __seen?: number | null };
