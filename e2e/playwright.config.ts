@@ -12,6 +12,9 @@ const runtime = JSON.parse(readFileSync(new URL('../.runtime/runtime.json', impo
 /** Ports of the studio under test: not the defaults, so a running `npm start` does not clash. */
 export const ports = { studio: 3100, https: 3543, sfu: 4100, rtc: 44500 };
 
+/** The secret in the director link (npm start makes a random one; tests fix theirs). */
+export const ADMIN_SECRET = 'e2e-admin-secret-not-for-production';
+
 export default defineConfig({
   testDir: 'tests',
   fullyParallel: false,
@@ -63,6 +66,7 @@ export default defineConfig({
       MICROSTUDIO_RTC_LISTEN_IP: '127.0.0.1',
       MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
       MICROSTUDIO_WORKERS: '2',
+      MICROSTUDIO_ADMIN_SECRET: ADMIN_SECRET,
       MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-e2e'),
     },
   },

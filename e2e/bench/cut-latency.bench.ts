@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Page } from '@playwright/test';
-import config, { ports } from '../playwright.config.ts';
+import config, { ADMIN_SECRET, ports } from '../playwright.config.ts';
 import { SOURCES } from '../tests/studio.ts';
 
 const CUTS = Number(process.env.CUTS ?? 30);
@@ -81,21 +81,35 @@ try {
   await waitUp();
   const room = `bench-${Date.now().toString(36)}`;
   const [a, b] = SOURCES as [(typeof SOURCES)[0], (typeof SOURCES)[0]];
+  const control = await (await browser.newContext()).newPage();
+  await control.goto(`${base}/control?room=${room}#admin=${ADMIN_SECRET}`);
+  const invite = async (button: string, link: string) => {
+    await control.getByRole('button', { name: button }).click();
+    const anchor = control.getByRole('link', { name: link });
+    await anchor.waitFor();
+    return new URL((await anchor.getAttribute('href')) as string).searchParams.get('invite') as string;
+  };
+  const cameraInvite = await invite('New camera invite', 'Camera join link');
+  const viewerInvite = await invite('New viewer link', 'Viewer link');
   for (const source of [a, b]) {
     const page = await (await browser.newContext()).newPage();
-    await page.goto(
-      `${base}/camera?room=${room}&source=test-pattern&name=${encodeURIComponent(source.name)}&color=${encodeURIComponent(source.color)}`,
-    );
+    const query = new URLSearchParams({
+      room,
+      invite: cameraInvite,
+      source: 'test-pattern',
+      name: source.name,
+      color: source.color,
+    });
+    await page.goto(`${base}/camera?${query}`);
     await page.getByRole('button', { name: 'Go live' }).click();
   }
-  const control = await (await browser.newContext()).newPage();
-  await control.goto(`${base}/control?room=${room}`);
   await control.getByRole('button', { name: `Preview ${b.name}` }).waitFor();
+  await control.keyboard.press('Escape');
   await control.keyboard.press('1');
   await control.keyboard.press('Space');
   await control.keyboard.press('2');
   const watch = await (await browser.newContext()).newPage();
-  await watch.goto(`${base}/watch?room=${room}`);
+  await watch.goto(`${base}/watch?${new URLSearchParams({ room, invite: viewerInvite })}`);
   await sleep(4000); // simulcast layers and bandwidth estimation settle
 
   const toWatch: number[] = [];

@@ -1,11 +1,13 @@
 import type { Page } from '@playwright/test';
 import {
+  createInvite,
   expect,
   expectLayer,
   expectShowing,
   framesDecoded,
   openCamera,
-  openPage,
+  openControl,
+  openWatch,
   SOURCES,
   test,
   uniqueRoom,
@@ -17,12 +19,15 @@ test('three cameras publish, the director previews and cuts, tally and the watch
   newContext,
 }) => {
   const room = uniqueRoom('show');
+  const control = await openControl(await newContext(), room);
+  const cameraInvite = await createInvite(control, 'camera');
+  const viewerInvite = await createInvite(control, 'viewer');
   const cameras = [];
-  for (const source of SOURCES) cameras.push(await openCamera(await newContext(), room, source));
+  for (const source of SOURCES)
+    cameras.push(await openCamera(await newContext(), room, source, cameraInvite));
   const [pageA, pageB, pageC] = cameras as [(typeof cameras)[0], (typeof cameras)[0], (typeof cameras)[0]];
   const tally = (page: typeof pageA) => page.getByRole('status', { name: 'Tally' });
 
-  const control = await openPage(await newContext(), `/control?room=${room}`);
   const multiview = control.getByRole('region', { name: 'Multiview' });
   await expect(multiview.getByRole('button', { name: /^Preview / })).toHaveCount(3);
 
@@ -39,13 +44,15 @@ test('three cameras publish, the director previews and cuts, tally and the watch
   }
   expect(await framesDecoded(control)).toBeGreaterThan(0);
 
-  const watch = await openPage(await newContext(), `/watch?room=${room}`);
+  const watch = await openWatch(await newContext(), room, viewerInvite);
   // A marker that a reload or navigation would wipe.
   await watch.evaluate(() => Object.assign(window, { __sameDocument: true }));
   const programVideo = control.getByLabel('Program monitor');
   const previewVideo = control.getByLabel('Preview monitor');
 
-  // Key 1 puts the first camera on preview; its tally turns green.
+  // Escape takes the focus off the invite button just clicked (Space there would press it);
+  // then key 1 puts the first camera on preview and its tally turns green.
+  await control.keyboard.press('Escape');
   await control.keyboard.press('1');
   await expect(control.getByLabel('Preview source')).toHaveText(camA.name);
   await expectShowing(previewVideo, camA, 'preview monitor after key 1');
@@ -80,7 +87,7 @@ test('three cameras publish, the director previews and cuts, tally and the watch
   await expect(tally(pageB)).toHaveText('Preview');
 
   // Program state lives on the server: a second control room agrees, a reload restores it.
-  const second = await openPage(await newContext(), `/control?room=${room}`);
+  const second = await openControl(await newContext(), room);
   await expect(second.getByLabel('Program source')).toHaveText(camC.name);
   await expect(second.getByLabel('Preview source')).toHaveText(camB.name);
   await control.reload();

@@ -1,9 +1,11 @@
 import { ports } from '../playwright.config.ts';
 import {
+  createInvite,
   expect,
   expectShowing,
   openCamera,
-  openPage,
+  openControl,
+  openWatch,
   SOURCES,
   sampleVideo,
   test,
@@ -22,11 +24,11 @@ test('a media worker killed mid-show: its room is re-created and every page re-j
 }) => {
   const room = uniqueRoom('crash');
   const [camA] = SOURCES as [(typeof SOURCES)[0]];
-  const camera = await openCamera(await newContext(), room, camA);
-  const control = await openPage(await newContext(), `/control?room=${room}`);
+  const control = await openControl(await newContext(), room);
+  const camera = await openCamera(await newContext(), room, camA, await createInvite(control, 'camera'));
   await control.getByRole('button', { name: `Preview ${camA.name}` }).click();
   await control.getByRole('button', { name: 'Cut' }).click();
-  const watch = await openPage(await newContext(), `/watch?room=${room}`);
+  const watch = await openWatch(await newContext(), room, await createInvite(control, 'viewer'));
   await expectShowing(watch.getByLabel('Program'), camA, 'watch page before the crash');
 
   const before = (await health()).placement.find((p) => p.roomId === room);

@@ -6,6 +6,7 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test';
+import { ADMIN_SECRET } from '../playwright.config.ts';
 
 export interface TestSource {
   name: string;
@@ -154,9 +155,42 @@ export async function expectShowing(
   return last as VideoSample;
 }
 
-export async function openCamera(context: BrowserContext, room: string, source: TestSource): Promise<Page> {
+/** Opens the control room with the director link (admin secret in the fragment, as printed). */
+export async function openControl(context: BrowserContext, room: string): Promise<Page> {
+  const page = await openPage(context, `/control?room=${room}#admin=${ADMIN_SECRET}`);
+  await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
+  return page;
+}
+
+/** Makes an invite in the control room, the way a director does, and returns its token. */
+export async function createInvite(control: Page, kind: 'camera' | 'viewer'): Promise<string> {
+  const [button, link] =
+    kind === 'camera' ? ['New camera invite', 'Camera join link'] : ['New viewer link', 'Viewer link'];
+  const anchor = control.getByRole('link', { name: link });
+  const previous = (await anchor.count()) > 0 ? await anchor.getAttribute('href') : null;
+  await control.getByRole('button', { name: button }).click();
+  await expect(anchor).toHaveAttribute('href', /invite=/);
+  if (previous) await expect(anchor).not.toHaveAttribute('href', previous);
+  const href = (await anchor.getAttribute('href')) as string;
+  // The link is the LAN https address for phones; tests open the same page on their own origin.
+  const token = new URL(href).searchParams.get('invite');
+  expect(token, `${link} carries an invite`).toBeTruthy();
+  return token as string;
+}
+
+export async function openWatch(context: BrowserContext, room: string, invite: string): Promise<Page> {
+  return openPage(context, `/watch?${new URLSearchParams({ room, invite })}`);
+}
+
+export async function openCamera(
+  context: BrowserContext,
+  room: string,
+  source: TestSource,
+  invite: string,
+): Promise<Page> {
   const query = new URLSearchParams({
     room,
+    invite,
     name: source.name,
     source: 'test-pattern',
     color: source.color,

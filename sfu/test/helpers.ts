@@ -44,6 +44,9 @@ export async function freeRtcPorts(count: number): Promise<number> {
   throw new Error('no free RTC port block');
 }
 
+export const TEST_TOKEN_SECRET = 'test-token-secret-0123456789abcdef-0123';
+export const TEST_ADMIN_SECRET = 'test-admin-secret-0123456789';
+
 /** A real node (2 real workers) on loopback with an ephemeral signaling port. */
 export async function startTestNode(env: Record<string, string> = {}): Promise<MediaNode> {
   const rtcPort = await freeRtcPorts(Number(env.MICROSTUDIO_WORKERS ?? 2));
@@ -54,6 +57,8 @@ export async function startTestNode(env: Record<string, string> = {}): Promise<M
     MICROSTUDIO_RTC_PORT: String(rtcPort),
     MICROSTUDIO_WORKERS: '2',
     MICROSTUDIO_MAX_MESSAGES_PER_SECOND: '1000',
+    MICROSTUDIO_TOKEN_SECRET: TEST_TOKEN_SECRET,
+    MICROSTUDIO_ADMIN_SECRET: TEST_ADMIN_SECRET,
     ...env,
   });
   return startNode(config, { logger: silentLogger, port: 0 });
@@ -215,6 +220,22 @@ export interface Joined {
   data: ResponseOf<'room:join'>;
 }
 
+/** A token for `role` in `roomId`, signed by the node's own issuer (as an invite would be). */
+export async function tokenFor(
+  node: MediaNode,
+  roomId: string,
+  role: 'camera' | 'director' | 'viewer',
+  options: { ttlSeconds?: number; uses?: number } = {},
+): Promise<string> {
+  const { token } = await node.auth.issuer.issue({
+    room: roomId,
+    role,
+    ttlSeconds: options.ttlSeconds ?? 600,
+    ...(options.uses ? { uses: options.uses } : {}),
+  });
+  return token;
+}
+
 export async function joinAs(
   node: MediaNode,
   roomId: string,
@@ -222,7 +243,8 @@ export async function joinAs(
   clientId: string,
 ): Promise<Joined> {
   const socket = await connect(node);
-  const data = await must(socket, 'room:join', { roomId, role, displayName: clientId, clientId });
+  const token = await tokenFor(node, roomId, role);
+  const data = await must(socket, 'room:join', { roomId, token, displayName: clientId, clientId });
   return { socket, peerId: data.peerId, caps: deviceCapabilities(data.routerRtpCapabilities), data };
 }
 

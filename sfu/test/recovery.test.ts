@@ -11,6 +11,7 @@ import {
   request,
   sleep,
   startTestNode,
+  tokenFor,
   vp8SimulcastParameters,
 } from './helpers.ts';
 import { rtpLoop } from './rtp.ts';
@@ -69,7 +70,7 @@ test('SIGKILL of a worker recovers only its rooms: A re-joins in < 3 s, B keeps 
     // The client's reaction to room:rejoin: join again on the same socket, republish.
     const again = await must(camA.socket, 'room:join', {
       roomId: 'room-a',
-      role: 'camera',
+      token: await tokenFor(node, 'room-a', 'camera'),
       displayName: 'cam-a',
       clientId: 'cam-a',
     });
@@ -98,7 +99,7 @@ test('SIGKILL of a worker recovers only its rooms: A re-joins in < 3 s, B keeps 
     assert.deepEqual(loopA.viewerSink.detachedWith, ['recovering']);
     const dirAgain = await must(dirA.socket, 'room:join', {
       roomId: 'room-a',
-      role: 'director',
+      token: await tokenFor(node, 'room-a', 'director'),
       displayName: 'dir-a',
       clientId: 'dir-a',
     });
@@ -157,10 +158,11 @@ test('with a single worker, requests during recovery get ROOM_RECOVERING and a r
     assert.equal(room.recovering, true, 'the room waits for the replacement worker');
     const during = await request(cam.socket, 'transport:create', { direction: 'send' });
     assert.equal(!during.ok && during.error.code, ErrorCode.RoomRecovering);
+    const token = await tokenFor(single, 'room-c', 'camera');
     const startedAt = performance.now();
     const again = await must(cam.socket, 'room:join', {
       roomId: 'room-c',
-      role: 'camera',
+      token,
       displayName: 'c',
       clientId: 'cam-c',
     });

@@ -16,6 +16,7 @@ import {
   request,
   sleep,
   startTestNode,
+  tokenFor,
 } from './helpers.ts';
 
 let node: MediaNode;
@@ -75,7 +76,7 @@ describe('room:join', () => {
     const { socket } = track(await joinAs(node, roomId, 'viewer', 'v-1'));
     const result = await request(socket, 'room:join', {
       roomId,
-      role: 'viewer',
+      token: await tokenFor(node, roomId, 'viewer'),
       displayName: 'x',
       clientId: 'v-2',
     });
@@ -356,7 +357,7 @@ describe('refusals change nothing', () => {
       const c = await connect(small);
       const result = await request(c, 'room:join', {
         roomId: 'full',
-        role: 'viewer',
+        token: await tokenFor(small, 'full', 'viewer'),
         displayName: 'c',
         clientId: 'v-c',
       });

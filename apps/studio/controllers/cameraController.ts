@@ -11,6 +11,7 @@ import {
   videoConstraints,
 } from '@microstudio/client';
 import { tallyOf } from '@microstudio/protocol';
+import { inviteFromUrl } from '../lib/invite.ts';
 import {
   type DeviceOption,
   initialCameraState,
@@ -247,11 +248,18 @@ export function createCameraController(params: CameraParams): CameraController {
       fail(new Error('no video source'));
       return;
     }
+    let token: string;
+    try {
+      token = inviteFromUrl('camera');
+    } catch (error) {
+      fail(error);
+      return;
+    }
     store.setState({ busy: true, error: null });
     const clientId = stableClientId(`camera:${room}`);
     const current = new StudioSession({
       roomId: room,
-      role: 'camera',
+      token,
       displayName: name.trim() || 'Camera',
       clientId,
     });

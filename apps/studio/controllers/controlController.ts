@@ -5,15 +5,18 @@ import {
   type InboundVideoStats,
   MONITOR_LAYER,
   MULTIVIEW_LAYER,
+  RequestError,
   readInboundAudioLevel,
   readInboundVideo,
   SourceFeeds,
   StudioSession,
   stableClientId,
 } from '@microstudio/client';
-import { MAX_TRANSITION_MS, MIN_TRANSITION_MS, type RoomSnapshot } from '@microstudio/protocol';
+import { ErrorCode, MAX_TRANSITION_MS, MIN_TRANSITION_MS, type RoomSnapshot } from '@microstudio/protocol';
 import QRCode from 'qrcode';
 import { AudioMeters } from '../lib/audioMeter.ts';
+import { forgetDirectorToken, obtainDirectorToken } from '../lib/directorToken.ts';
+import { pageLinks } from '../lib/pageLinks.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
 import { initialControlState, type Tile, useControlStore } from '../stores/controlStore.ts';
 
@@ -22,6 +25,9 @@ export interface ControlController {
   cut(): void;
   auto(): void;
   setTransitionMs(value: number): void;
+  /** Makes a new invite link (camera: also its QR code) valid for a show day. */
+  createInvite(role: 'camera' | 'viewer'): void;
+  revokeInvite(inviteId: string): void;
   /** A key pressed anywhere on the page; returns true when it was a shortcut (prevent default). */
   handleKey(key: string, target: KeyTarget): boolean;
   dispose(): void;
@@ -36,16 +42,24 @@ export interface KeyTarget {
   modifier: boolean;
 }
 
-export type KeyAction = { kind: 'preview'; index: number } | { kind: 'cut' } | { kind: 'auto' } | null;
+export type KeyAction =
+  | { kind: 'preview'; index: number }
+  | { kind: 'cut' }
+  | { kind: 'auto' }
+  | { kind: 'release' }
+  | null;
 
 /**
- * Shortcuts: 1–9 preview the nth tile, Space/Enter cut, A auto. Ignored while typing in a field.
+ * Shortcuts: 1–9 preview the nth tile, Space/Enter cut, A auto, Escape leaves the focused
+ * control. Ignored while typing in a field.
  * Space/Enter on a focused button or link other than a tile keep their native meaning (activating
  * it: on Cut that is the cut); on a tile they cut, like everywhere else.
  */
 export function keyAction(key: string, target: KeyTarget): KeyAction {
   const tag = target.tagName.toUpperCase();
   if (target.modifier) return null;
+  // Escape hands the keyboard back to the mixer from any control (Space then cuts again).
+  if (key === 'Escape') return { kind: 'release' };
   if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return null;
   if (/^[1-9]$/.test(key)) return { kind: 'preview', index: Number(key) - 1 };
   if (key === 'a' || key === 'A') return { kind: 'auto' };
@@ -70,27 +84,25 @@ export function clampTransition(ms: number): number {
 }
 
 const STATS_INTERVAL_MS = 500;
+/** Invite links made in the control room last a show day. */
+const INVITE_TTL_SECONDS = 12 * 3600;
 
 /** The /control page: joins as director, keeps the multiview and monitors fed, drives the bus. */
 export function createControlController({ room }: { room: string }): ControlController {
   const store = useControlStore;
   store.setState({ ...initialControlState, room });
-  const session = new StudioSession({
-    roomId: room,
-    role: 'director',
-    displayName: 'Control room',
-    clientId: stableClientId(`director:${room}`),
-  });
-  const feeds = new SourceFeeds(session);
+  let session: StudioSession | null = null;
+  let feeds: SourceFeeds | null = null;
   const lastVideo = new Map<string, InboundVideoStats | null>();
   const meters = new AudioMeters();
 
   const fail = (error: unknown) =>
     store.setState({ error: error instanceof Error ? error.message : String(error) });
-  const act = (work: Promise<void>) => {
+  const act = (work: (session: StudioSession) => Promise<void>) => {
     void meters.resume(); // A user gesture: let the meters' audio context run.
+    if (!session) return;
     store.setState({ error: null });
-    work.catch(fail);
+    work(session).catch(fail);
   };
 
   function updateWanted(): void {
@@ -103,30 +115,32 @@ export function createControlController({ room }: { room: string }): ControlCont
     for (const sourceId of monitorSourceIds(program)) {
       specs.push({ sourceId, purpose: 'camera', spatialLayer: MONITOR_LAYER });
     }
-    feeds.setWanted(specs);
+    feeds?.setWanted(specs);
   }
 
-  session.on('state', (connection) => store.setState({ connection }));
-  session.on('room', (snapshot) => {
-    store.setState({
-      tiles: tilesOf(snapshot),
-      names: Object.fromEntries(snapshot.sources.map((s) => [s.sourceId, s.displayName])),
+  function wire(current: StudioSession, currentFeeds: SourceFeeds): void {
+    current.on('state', (connection) => store.setState({ connection }));
+    current.on('room', (snapshot) => {
+      store.setState({
+        tiles: tilesOf(snapshot),
+        names: Object.fromEntries(snapshot.sources.map((s) => [s.sourceId, s.displayName])),
+      });
+      updateWanted();
     });
-    updateWanted();
-  });
-  session.on('program', (program) => {
-    store.setState({ program });
-    updateWanted();
-  });
-  session.on('error', (error) => console.warn('[control]', error.message));
-  feeds.on('track', (key, track) => {
-    const [sourceId = '', purpose, layer] = key.split('|');
-    if (purpose === 'mic') meters.set(sourceId, track);
-    if (purpose !== 'camera') return;
-    if (Number(layer) === MULTIVIEW_LAYER)
-      store.setState((s) => ({ multiview: { ...s.multiview, [sourceId]: track } }));
-    else store.setState((s) => ({ monitors: { ...s.monitors, [sourceId]: track } }));
-  });
+    current.on('program', (program) => {
+      store.setState({ program });
+      updateWanted();
+    });
+    current.on('error', (error) => console.warn('[control]', error.message));
+    currentFeeds.on('track', (key, track) => {
+      const [sourceId = '', purpose, layer] = key.split('|');
+      if (purpose === 'mic') meters.set(sourceId, track);
+      if (purpose !== 'camera') return;
+      if (Number(layer) === MULTIVIEW_LAYER)
+        store.setState((s) => ({ multiview: { ...s.multiview, [sourceId]: track } }));
+      else store.setState((s) => ({ monitors: { ...s.monitors, [sourceId]: track } }));
+    });
+  }
 
   // Meters and receive quality from getStats.
   const statsTimer = setInterval(async () => {
@@ -135,11 +149,11 @@ export function createControlController({ room }: { room: string }): ControlCont
     const receive: Record<string, string> = {};
     await Promise.all(
       tiles.map(async (tile) => {
-        const mic = feeds.remote(feedKey({ sourceId: tile.sourceId, purpose: 'mic' }));
+        const mic = feeds?.remote(feedKey({ sourceId: tile.sourceId, purpose: 'mic' }));
         const audioReport = await mic?.getStats();
         const reported = audioReport ? (readInboundAudioLevel(audioReport) ?? 0) : 0;
         levels[tile.sourceId] = reported > 0 ? reported : meters.level(tile.sourceId);
-        const video = feeds.remote(
+        const video = feeds?.remote(
           feedKey({ sourceId: tile.sourceId, purpose: 'camera', spatialLayer: MULTIVIEW_LAYER }),
         );
         const videoReport = await video?.getStats();
@@ -153,39 +167,61 @@ export function createControlController({ room }: { room: string }): ControlCont
     store.setState({ audioLevels: levels, receive });
   }, STATS_INTERVAL_MS);
 
-  // Camera join link and its QR code.
-  void (async () => {
-    let cameraUrl = `${window.location.origin}/camera?room=${encodeURIComponent(room)}`;
-    try {
-      const response = await fetch(`/api/studio-info?room=${encodeURIComponent(room)}`, {
-        cache: 'no-store',
-      });
-      if (response.ok) {
-        const info = (await response.json()) as { cameraUrl?: unknown };
-        if (typeof info.cameraUrl === 'string') cameraUrl = info.cameraUrl;
-      }
-    } catch {
-      // Keep the same-origin link.
-    }
-    const qrDataUrl = await QRCode.toDataURL(cameraUrl, {
-      margin: 1,
-      width: 192,
-      errorCorrectionLevel: 'M',
-    }).catch(() => null);
-    store.setState({ cameraUrl, qrDataUrl });
-  })();
+  const links = pageLinks(room);
 
-  session.connect().catch(fail);
+  async function refreshInvites(): Promise<void> {
+    if (session) store.setState({ invites: await session.listInvites() });
+  }
+
+  void (async () => {
+    const token = await obtainDirectorToken(room);
+    const current = new StudioSession({
+      roomId: room,
+      token,
+      displayName: 'Control room',
+      clientId: stableClientId(`director:${room}`),
+    });
+    session = current;
+    feeds = new SourceFeeds(current);
+    wire(current, feeds);
+    await current.connect();
+    await refreshInvites();
+  })().catch((error: unknown) => {
+    if (error instanceof RequestError && error.code === ErrorCode.Unauthorized) forgetDirectorToken(room);
+    fail(error);
+  });
 
   const controller: ControlController = {
     preview(sourceId) {
-      act(session.preview(sourceId));
+      act((s) => s.preview(sourceId));
     },
     cut() {
-      act(session.cut());
+      act((s) => s.cut());
     },
     auto() {
-      act(session.auto(clampTransition(store.getState().transitionMs)));
+      act((s) => s.auto(clampTransition(store.getState().transitionMs)));
+    },
+    createInvite(role) {
+      act(async (s) => {
+        const invite = await s.createInvite({ role, ttlSeconds: INVITE_TTL_SECONDS, label: `${role} link` });
+        const base = await (role === 'camera' ? links.cameraUrl : links.watchUrl);
+        const url = `${base}&invite=${encodeURIComponent(invite.token)}`;
+        if (role === 'camera') {
+          const qrDataUrl = await QRCode.toDataURL(url, {
+            margin: 1,
+            width: 256,
+            errorCorrectionLevel: 'L',
+          }).catch(() => null);
+          store.setState({ cameraUrl: url, qrDataUrl });
+        } else store.setState({ viewerUrl: url });
+        await refreshInvites();
+      });
+    },
+    revokeInvite(inviteId) {
+      act(async (s) => {
+        await s.revokeInvite(inviteId);
+        await refreshInvites();
+      });
     },
     setTransitionMs(value) {
       store.setState({ transitionMs: Number.isFinite(value) ? value : initialControlState.transitionMs });
@@ -193,7 +229,9 @@ export function createControlController({ room }: { room: string }): ControlCont
     handleKey(key, target) {
       const action = keyAction(key, target);
       if (!action) return false;
-      if (action.kind === 'cut') controller.cut();
+      if (action.kind === 'release') {
+        if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+      } else if (action.kind === 'cut') controller.cut();
       else if (action.kind === 'auto') controller.auto();
       else {
         const tile = store.getState().tiles[action.index];
@@ -203,9 +241,9 @@ export function createControlController({ room }: { room: string }): ControlCont
     },
     dispose() {
       clearInterval(statsTimer);
-      feeds.close();
+      feeds?.close();
       meters.close();
-      void session.close();
+      void session?.close();
     },
   };
   return controller;

@@ -5,6 +5,7 @@ import {
   StudioSession,
   stableClientId,
 } from '@microstudio/client';
+import { inviteFromUrl } from '../lib/invite.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
 import { initialWatchState, useWatchStore } from '../stores/watchStore.ts';
 
@@ -19,9 +20,15 @@ export interface WatchController {
 export function createWatchController({ room }: { room: string }): WatchController {
   const store = useWatchStore;
   store.setState({ ...initialWatchState, room });
+  let token = '';
+  try {
+    token = inviteFromUrl('viewer');
+  } catch (error) {
+    store.setState({ error: error instanceof Error ? error.message : String(error) });
+  }
   const session = new StudioSession({
     roomId: room,
-    role: 'viewer',
+    token,
     displayName: 'Viewer',
     clientId: stableClientId(`viewer:${room}`),
   });
@@ -42,7 +49,13 @@ export function createWatchController({ room }: { room: string }): WatchControll
     if (purpose === 'mic') store.setState((s) => ({ audio: { ...s.audio, [sourceId]: track } }));
     else store.setState((s) => ({ video: { ...s.video, [sourceId]: track } }));
   });
-  session.connect().catch((error: unknown) => console.warn('[watch] could not join', error));
+  if (token) {
+    session.connect().catch((error: unknown) =>
+      store.setState({
+        error: `could not join: ${error instanceof Error ? error.message : String(error)}`,
+      }),
+    );
+  }
 
   return {
     autoplayBlocked() {

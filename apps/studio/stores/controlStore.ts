@@ -1,5 +1,5 @@
 import type { ConnectionState } from '@microstudio/client';
-import { DEFAULT_TRANSITION_MS, type ProgramState } from '@microstudio/protocol';
+import { DEFAULT_TRANSITION_MS, type Invite, type ProgramState } from '@microstudio/protocol';
 import { create } from 'zustand';
 
 /** One multiview tile: a source with a video track, numbered in join order from 1. */
@@ -26,8 +26,11 @@ export interface ControlState {
   /** What this control room receives of the multiview feed: "30 fps" or "no frames". */
   receive: Record<string, string>;
   transitionMs: number;
+  /** The newest camera invite link and its QR code (made with "New camera invite"). */
   cameraUrl: string | null;
   qrDataUrl: string | null;
+  viewerUrl: string | null;
+  invites: Invite[];
   error: string | null;
 }
 
@@ -44,6 +47,8 @@ export const initialControlState: ControlState = {
   transitionMs: DEFAULT_TRANSITION_MS,
   cameraUrl: null,
   qrDataUrl: null,
+  viewerUrl: null,
+  invites: [],
   error: null,
 };
 

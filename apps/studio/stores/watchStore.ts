@@ -12,6 +12,8 @@ export interface WatchState {
   muted: boolean;
   /** Autoplay with sound was refused: show an Unmute button. */
   autoplayBlocked: boolean;
+  /** Why the page cannot show the program (no invite, a refused one). */
+  error: string | null;
 }
 
 export const initialWatchState: WatchState = {
@@ -22,6 +24,7 @@ export const initialWatchState: WatchState = {
   audio: {},
   muted: false,
   autoplayBlocked: false,
+  error: null,
 };
 
 /** The /watch page's one store. Written by controllers/watchController only. */

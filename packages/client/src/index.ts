@@ -7,6 +7,7 @@ export {
   parseHexColor,
   textColorOn,
 } from './colors.ts';
+export { requestDirectorToken } from './directorAuth.ts';
 export { Emitter, type EventMap } from './emitter.ts';
 export { InvalidStateError, RequestError } from './errors.ts';
 export { type FeedSpec, feedKey, producerFor, SourceFeeds } from './feeds.ts';

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   type IceServer,
+  type Invite,
   type ProgramState,
   type RequestName,
   type RequestOf,
@@ -20,7 +21,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'dis
 
 export interface StudioSessionOptions extends SignalingOptions {
   roomId: string;
-  role: Role;
+  /** Access token from an invite link (or the director's): the node gives the role it grants. */
+  token: string;
   displayName: string;
   /** Stable across reconnects (a camera's sourceId): see stableClientId(). */
   clientId: string;
@@ -38,7 +40,13 @@ export type SessionEvents = {
 };
 
 /** Codes a retry cannot fix: connect() gives up on them at once. */
-const FATAL_JOIN_CODES = new Set<string>([ErrorCode.BadRequest, ErrorCode.Forbidden, ErrorCode.LimitReached]);
+const FATAL_JOIN_CODES = new Set<string>([
+  ErrorCode.BadRequest,
+  ErrorCode.Forbidden,
+  ErrorCode.LimitReached,
+  // An expired, revoked or used-up invite does not heal by retrying: the page must say so.
+  ErrorCode.Unauthorized,
+]);
 
 /** A local track published to the room. Survives reconnects: it is re-produced on every join. */
 export class Publication extends Emitter<{ producer: [producerId: string | null]; closed: [] }> {
@@ -166,8 +174,10 @@ interface JoinEpoch {
  */
 export class StudioSession extends Emitter<SessionEvents> {
   readonly clientId: string;
-  readonly role: Role;
   readonly roomId: string;
+  readonly #token: string;
+  /** The role the node gave this session's token (known once joined). */
+  #role: Role | null = null;
   readonly #displayName: string;
   readonly #signaling: SignalingClient;
   readonly #policy: ReconnectPolicy;
@@ -181,12 +191,14 @@ export class StudioSession extends Emitter<SessionEvents> {
   #program: ProgramState | null = null;
   #recovering: Promise<boolean> | null = null;
   #wake: (() => void) | null = null;
+  /** Why the last join attempt gave up for good. */
+  #fatal: Error | null = null;
   #closed = false;
 
   constructor(options: StudioSessionOptions) {
     super();
     this.clientId = options.clientId;
-    this.role = options.role;
+    this.#token = options.token;
     this.roomId = options.roomId;
     this.#displayName = options.displayName;
     this.#policy = options.reconnectPolicy ?? new BackoffReconnectPolicy();
@@ -244,7 +256,8 @@ export class StudioSession extends Emitter<SessionEvents> {
       this.#recovering = this.#recover();
     }
     const joined = await this.#recovering;
-    if (!joined) throw new InvalidStateError('could not join the room');
+    // Say why (an invite revoked, used up, expired…), so the page can tell the person.
+    if (!joined) throw this.#fatal ?? new InvalidStateError('could not join the room');
   }
 
   /** Publishes a track. Video goes out as three simulcast layers for the given quality preset. */
@@ -317,6 +330,23 @@ export class StudioSession extends Emitter<SessionEvents> {
   async preview(sourceId: string): Promise<void> {
     await this.#call('program:preview', { sourceId });
   }
+  get role(): Role | null {
+    return this.#role;
+  }
+
+  /** Director: a new invite link token for the room (camera, viewer or director). */
+  createInvite(options: RequestOf<'invite:create'>): Promise<ResponseOf<'invite:create'>> {
+    return this.#call('invite:create', options);
+  }
+
+  async listInvites(): Promise<Invite[]> {
+    return (await this.#call('invite:list', {})).invites;
+  }
+
+  async revokeInvite(inviteId: string): Promise<void> {
+    await this.#call('invite:revoke', { inviteId });
+  }
+
   /** Director: swap preview and program at once. */
   async cut(): Promise<void> {
     await this.#call('program:cut', {});
@@ -418,6 +448,7 @@ export class StudioSession extends Emitter<SessionEvents> {
         } catch (error) {
           this.#report(error);
           if (error instanceof RequestError && FATAL_JOIN_CODES.has(error.code)) {
+            this.#fatal = error;
             this.#setState('disconnected');
             return false;
           }
@@ -442,10 +473,11 @@ export class StudioSession extends Emitter<SessionEvents> {
   async #join(): Promise<JoinEpoch> {
     const payload = {
       roomId: this.roomId,
-      role: this.role,
+      token: this.#token,
       displayName: this.#displayName,
       clientId: this.clientId,
     };
+    performance.mark('microstudio:join-sent');
     let result = await this.#signaling.request('room:join', payload);
     if (!result.ok && result.error.code === ErrorCode.AlreadyJoined) {
       // room:rejoin on a live socket: the node may still hold our old membership.
@@ -453,7 +485,9 @@ export class StudioSession extends Emitter<SessionEvents> {
       result = await this.#signaling.request('room:join', payload);
     }
     if (!result.ok) throw new RequestError('room:join', result.error);
+    performance.mark('microstudio:join-acked');
     const joined = result.data;
+    this.#role = joined.role;
     const device = new Device();
     await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as ms.RtpCapabilities });
     this.#teardown();
@@ -546,6 +580,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     }
     let restarting = false;
     transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') performance.mark(`microstudio:transport-connected:${direction}`);
       if (this.#epoch !== epoch) return;
       if ((state !== 'disconnected' && state !== 'failed') || restarting) return;
       restarting = true;
@@ -615,6 +650,7 @@ export class StudioSession extends Emitter<SessionEvents> {
       rtpParameters: answer.rtpParameters as unknown as ms.RtpParameters,
       streamId: `${remote.producerId}-${answer.consumerId}`,
     });
+    performance.mark(`microstudio:consumer-created:${answer.kind}`);
     if (this.#epoch !== epoch || remote.ended || !this.#remotes.has(remote)) {
       consumer.close();
       if (this.#signaling.connected)

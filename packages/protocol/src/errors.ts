@@ -9,6 +9,8 @@ export const ErrorCode = {
   MessageTooLarge: 'MESSAGE_TOO_LARGE',
   /** The event name is not part of the protocol. */
   UnknownEvent: 'UNKNOWN_EVENT',
+  /** No token, or a token that is forged, expired, revoked, used up or for another room. */
+  Unauthorized: 'UNAUTHORIZED',
   /** The request needs a joined peer (send room:join first). */
   NotJoined: 'NOT_JOINED',
   /** room:join on a connection that already joined a room. */

@@ -15,6 +15,10 @@ export const TRANSPORT_MAX_BYTES = 4 * MAX_MESSAGE_BYTES;
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 export const MAX_DISPLAY_NAME_LENGTH = 64;
+
+/** An invite link lives at most a week; a show's crew gets new ones for the next show. */
+export const MAX_INVITE_TTL_SECONDS = 7 * 24 * 3600;
+export const MAX_INVITE_USES = 1000;
 export const MAX_ID_LENGTH = 128;
 
 /** Tally and preview are selected with keys 1–9; a room can hold more sources than that. */

@@ -51,9 +51,15 @@ const dtlsParameters = {
   ],
 };
 
+const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiY2FtZXJhIn0.c2lnbmF0dXJl';
+
 /** One valid payload per request; the coverage test fails when a request is added without one. */
 export const validRequests: { [N in RequestName]: RequestOf<N> } = {
-  'room:join': { roomId: 'main', role: 'camera', displayName: 'Cam A', clientId: 'c-123' },
+  'auth:director': { roomId: 'main', adminSecret: 's3cret-from-npm-start' },
+  'room:join': { roomId: 'main', token: TOKEN, displayName: 'Cam A', clientId: 'c-123' },
+  'invite:create': { role: 'camera', ttlSeconds: 3600, uses: 1, label: 'Cam 2' },
+  'invite:list': {},
+  'invite:revoke': { inviteId: 'inv-1' },
   'room:leave': {},
   'transport:create': { direction: 'send' },
   'transport:connect': {
@@ -86,13 +92,26 @@ export const validRequests: { [N in RequestName]: RequestOf<N> } = {
 
 /** For each request: payloads that must be refused, with why. */
 export const invalidRequests: { [N in RequestName]: [why: string, payload: unknown][] } = {
-  'room:join': [
-    ['missing clientId', { roomId: 'main', role: 'camera', displayName: 'Cam A' }],
-    ['unknown role', { roomId: 'main', role: 'admin', displayName: 'A', clientId: 'c' }],
-    ['empty name', { roomId: 'main', role: 'camera', displayName: '   ', clientId: 'c' }],
-    ['name too long', { roomId: 'main', role: 'camera', displayName: 'x'.repeat(65), clientId: 'c' }],
-    ['room id too long', { roomId: 'r'.repeat(129), role: 'camera', displayName: 'A', clientId: 'c' }],
+  'auth:director': [
+    ['missing secret', { roomId: 'main' }],
+    ['empty secret', { roomId: 'main', adminSecret: '' }],
   ],
+  'room:join': [
+    ['missing clientId', { roomId: 'main', token: TOKEN, displayName: 'Cam A' }],
+    ['missing token', { roomId: 'main', displayName: 'A', clientId: 'c' }],
+    ['oversize token', { roomId: 'main', token: 'x'.repeat(5000), displayName: 'A', clientId: 'c' }],
+    ['empty name', { roomId: 'main', token: TOKEN, displayName: '   ', clientId: 'c' }],
+    ['name too long', { roomId: 'main', token: TOKEN, displayName: 'x'.repeat(65), clientId: 'c' }],
+    ['room id too long', { roomId: 'r'.repeat(129), token: TOKEN, displayName: 'A', clientId: 'c' }],
+  ],
+  'invite:create': [
+    ['unknown role', { role: 'admin', ttlSeconds: 3600 }],
+    ['ttl too short', { role: 'camera', ttlSeconds: 5 }],
+    ['ttl longer than a week', { role: 'camera', ttlSeconds: 8 * 24 * 3600 }],
+    ['zero uses', { role: 'camera', ttlSeconds: 3600, uses: 0 }],
+  ],
+  'invite:list': [['unexpected field', { all: true }]],
+  'invite:revoke': [['missing id', {}]],
   'room:leave': [['unexpected field', { force: true }]],
   'transport:create': [
     ['bad direction', { direction: 'sideways' }],

@@ -1,3 +1,4 @@
+import type { TokenClaims } from '@microstudio/auth';
 import type { NotificationName, NotificationOf, ServerToClientEvents } from '@microstudio/protocol';
 import type { Socket } from 'socket.io';
 import type { Logger } from '../log.ts';
@@ -16,6 +17,8 @@ export class Session implements PeerSink {
   readonly log: Logger;
   room: Room | undefined;
   peer: Peer | undefined;
+  /** The token this connection joined with (its invite id is `claims.jti`). */
+  claims: TokenClaims | undefined;
   /** The room this connection was detached from by a worker recovery. */
   recoveringRoom: Room | undefined;
   /** A room:join is in flight. */
@@ -33,9 +36,10 @@ export class Session implements PeerSink {
     this.log = log;
   }
 
-  attach(room: Room, peer: Peer): void {
+  attach(room: Room, peer: Peer, claims: TokenClaims): void {
     this.room = room;
     this.peer = peer;
+    this.claims = claims;
     this.recoveringRoom = undefined;
   }
 

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import { hasGrant } from '@microstudio/auth';
 import {
   ErrorCode,
   fail,
@@ -11,15 +12,17 @@ import {
   validateRequest,
 } from '@microstudio/protocol';
 import { Server, type Socket } from 'socket.io';
+import type { Authenticator } from '../auth/Authenticator.ts';
 import type { Logger } from '../log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { toProtocolError } from './errors.ts';
-import { handleJoin, joinedHandlers } from './handlers.ts';
-import { allowedRoles } from './policy.ts';
+import { handleDirectorAuth, handleJoin, joinedHandlers } from './handlers.ts';
+import { requiredGrant } from './policy.ts';
 import { Session } from './Session.ts';
 
 export interface SignalingDeps {
   registry: RoomRegistry;
+  auth: Authenticator;
   logger: Logger;
   /** MICROSTUDIO_MAX_MESSAGES_PER_SECOND. */
   maxMessagesPerSecond: number;
@@ -50,7 +53,11 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
     // The studio proxies /socket.io; tighten when nodes are exposed directly.
     cors: { origin: true },
   });
-  const handlerDeps = { registry: deps.registry, joinRecoveryWaitMs: deps.joinRecoveryWaitMs ?? 3000 };
+  const handlerDeps = {
+    registry: deps.registry,
+    auth: deps.auth,
+    joinRecoveryWaitMs: deps.joinRecoveryWaitMs ?? 3000,
+  };
   let closed = false;
 
   io.on('connection', (socket: Socket<Record<string, never>, ServerToClientEvents>) => {
@@ -94,16 +101,23 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
           data: await handleJoin(handlerDeps, session, validated.payload as RequestOf<'room:join'>),
         };
       }
+      if (name === 'auth:director') {
+        return {
+          ok: true,
+          data: await handleDirectorAuth(handlerDeps, validated.payload as RequestOf<'auth:director'>),
+        };
+      }
       const { room, peer } = session;
       if (!room || !peer) return notJoined(session);
-      if (!allowedRoles[name].includes(peer.role)) {
+      const grant = requiredGrant[name];
+      if (grant !== null && !hasGrant(peer.role, grant)) {
         return fail(ErrorCode.Forbidden, `a ${peer.role} may not send ${name}`);
       }
       const handler = joinedHandlers[name] as (
-        ctx: { session: Session; room: typeof room; peer: typeof peer },
+        ctx: { session: Session; auth: Authenticator; room: typeof room; peer: typeof peer },
         payload: unknown,
       ) => unknown;
-      return { ok: true, data: await handler({ session, room, peer }, validated.payload) };
+      return { ok: true, data: await handler({ session, auth: deps.auth, room, peer }, validated.payload) };
     } catch (error) {
       const protocolError: ProtocolError = toProtocolError(error, log, name);
       return { ok: false, error: protocolError };

@@ -1,5 +1,6 @@
 import type { RequestName, RequestOf, ResponseOf, RtpParameters } from '@microstudio/protocol';
 import { ErrorCode } from '@microstudio/protocol';
+import type { Authenticator } from '../auth/Authenticator.ts';
 import { RefusedError } from '../errors.ts';
 import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
@@ -9,6 +10,7 @@ import type { Session } from './Session.ts';
 
 export interface HandlerDeps {
   registry: RoomRegistry;
+  auth: Authenticator;
   /** How long a join waits for a recovering room before answering ROOM_RECOVERING. */
   joinRecoveryWaitMs: number;
 }
@@ -16,6 +18,7 @@ export interface HandlerDeps {
 /** What a handler for a joined peer receives. */
 export interface Joined {
   session: Session;
+  auth: Authenticator;
   room: Room;
   peer: Peer;
 }
@@ -37,19 +40,23 @@ export async function handleJoin(
     throw new RefusedError(ErrorCode.AlreadyJoined, 'this connection already joined a room');
   session.joining = true;
   try {
+    // The token decides the role; it is checked before any room is opened for it.
+    const { claims, commit } = await deps.auth.admit(payload.token, payload.roomId, payload.clientId);
     const room = await deps.registry.open(payload.roomId);
     await room.whenReady(deps.joinRecoveryWaitMs);
     if (session.socket.disconnected)
       throw new RefusedError(ErrorCode.NotJoined, 'connection closed during join');
     const peer = room.join({
-      role: payload.role,
+      role: claims.role,
       displayName: payload.displayName,
       clientId: payload.clientId,
       sink: session,
     });
-    session.attach(room, peer);
+    session.attach(room, peer, claims);
+    commit();
     return {
       peerId: peer.id,
+      role: peer.role,
       routerRtpCapabilities: room.wireRtpCapabilities,
       iceServers: [],
       room: room.snapshot(),
@@ -59,11 +66,27 @@ export async function handleJoin(
   }
 }
 
+/** auth:director: the admin secret from the director link, traded for a director token. */
+export function handleDirectorAuth(
+  deps: HandlerDeps,
+  payload: RequestOf<'auth:director'>,
+): Promise<ResponseOf<'auth:director'>> {
+  return deps.auth.directorToken(payload.roomId, payload.adminSecret);
+}
+
 /** Every other request, for a joined peer. The table's type makes a missing handler a type error. */
-export const joinedHandlers: { [N in Exclude<RequestName, 'room:join'>]: JoinedHandler<N> } = {
+export const joinedHandlers: {
+  [N in Exclude<RequestName, 'room:join' | 'auth:director'>]: JoinedHandler<N>;
+} = {
   'room:leave': ({ session, room, peer }) => {
     session.release();
     room.leave(peer);
+    return empty;
+  },
+  'invite:create': ({ auth, room }, payload) => auth.createInvite(room.id, payload),
+  'invite:list': ({ auth, room }) => ({ invites: auth.listInvites(room.id) }),
+  'invite:revoke': ({ auth, room }, { inviteId }) => {
+    auth.revokeInvite(room.id, inviteId);
     return empty;
   },
   'transport:create': ({ room, peer }, { direction }) => room.createWebRtcTransport(peer, direction),

@@ -1,28 +1,31 @@
-import type { RequestName, Role } from '@microstudio/protocol';
-
-const everyone: readonly Role[] = ['camera', 'director', 'viewer'];
+import type { Grant } from '@microstudio/auth';
+import type { RequestName } from '@microstudio/protocol';
 
 /**
- * Which roles may send which request once joined. A camera publishes (and may receive, e.g. a
- * program return); a director drives the bus and receives; a viewer only receives.
- * `room:join` is the only request allowed before joining. Send transports are checked by the
- * room (a viewer may create a recv transport only).
+ * The grant each request needs once joined (`null`: any joined peer). Tokens carry a role and a
+ * role has grants (@microstudio/auth), so a viewer cannot publish, a camera cannot cut and only a
+ * director manages invites. `room:join` and `auth:director` come before joining: the token or
+ * the admin secret is their check. Send transports are also checked by the room.
  */
-export const allowedRoles: { readonly [N in RequestName]: readonly Role[] } = {
-  'room:join': everyone,
-  'room:leave': everyone,
-  'transport:create': everyone,
-  'transport:connect': everyone,
-  'transport:restartIce': everyone,
-  'producer:create': ['camera'],
-  'producer:close': ['camera'],
-  'producer:pause': ['camera'],
-  'producer:resume': ['camera'],
-  'consumer:create': everyone,
-  'consumer:resume': everyone,
-  'consumer:setLayers': everyone,
-  'consumer:close': everyone,
-  'program:preview': ['director'],
-  'program:cut': ['director'],
-  'program:auto': ['director'],
+export const requiredGrant: {
+  readonly [N in Exclude<RequestName, 'room:join' | 'auth:director'>]: Grant | null;
+} = {
+  'room:leave': null,
+  'invite:create': 'admin',
+  'invite:list': 'admin',
+  'invite:revoke': 'admin',
+  'transport:create': 'subscribe',
+  'transport:connect': 'subscribe',
+  'transport:restartIce': 'subscribe',
+  'producer:create': 'publish',
+  'producer:close': 'publish',
+  'producer:pause': 'publish',
+  'producer:resume': 'publish',
+  'consumer:create': 'subscribe',
+  'consumer:resume': 'subscribe',
+  'consumer:setLayers': 'subscribe',
+  'consumer:close': 'subscribe',
+  'program:preview': 'program',
+  'program:cut': 'program',
+  'program:auto': 'program',
 };

@@ -48,7 +48,7 @@ export function ControlRoom({ room }: { room: string }) {
         </p>
       ) : null}
       <Multiview controller={controller} />
-      <CameraJoin />
+      <CameraJoin controller={controller} />
     </main>
   );
 }

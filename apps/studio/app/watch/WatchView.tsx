@@ -42,6 +42,11 @@ export function WatchView({ room }: { room: string }) {
         ) : null}
         {onAir ? null : <p className="off-air">Off air</p>}
       </div>
+      {s.error ? (
+        <p role="alert" className="error">
+          {s.error}
+        </p>
+      ) : null}
       <footer className="watch-footer">
         <ConnectionStatus state={s.connection} />
         {s.autoplayBlocked ? (

@@ -1,0 +1,13 @@
+/** The LAN https links of the room's pages (what phones can open), with a same-origin fallback. */
+export function pageLinks(room: string): { cameraUrl: Promise<string>; watchUrl: Promise<string> } {
+  const query = `?room=${encodeURIComponent(room)}`;
+  type Info = { cameraUrl?: unknown; watchUrl?: unknown };
+  const info: Promise<Info> = fetch(`/api/studio-info${query}`, { cache: 'no-store' })
+    .then((response) => (response.ok ? (response.json() as Promise<Info>) : {}))
+    .catch(() => ({}));
+  const origin = window.location.origin;
+  return {
+    cameraUrl: info.then((i) => (typeof i.cameraUrl === 'string' ? i.cameraUrl : `${origin}/camera${query}`)),
+    watchUrl: info.then((i) => (typeof i.watchUrl === 'string' ? i.watchUrl : `${origin}/watch${query}`)),
+  };
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SignJWT } from 'jose';
+import { grantsOf, hasGrant, TokenError, TokenIssuer } from '../src/index.ts';
+
+const SECRET = 'a'.repeat(32);
+const OTHER = 'b'.repeat(32);
+
+const rejects = async (promise: Promise<unknown>, reason: string) => {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof TokenError, String(error));
+    assert.equal(error.reason, reason);
+    return true;
+  });
+};
+
+describe('TokenIssuer', () => {
+  it('refuses a short secret', () => {
+    assert.throws(() => new TokenIssuer('short'), TypeError);
+  });
+
+  it('issue() then verify() round-trips room, role, uses and label with a unique id', async () => {
+    const issuer = new TokenIssuer(SECRET);
+    const a = await issuer.issue({ room: 'main', role: 'camera', ttlSeconds: 60, uses: 3, label: 'Cam 2' });
+    const b = await issuer.issue({ room: 'main', role: 'camera', ttlSeconds: 60 });
+    const claims = await issuer.verify(a.token);
+    assert.equal(claims.room, 'main');
+    assert.equal(claims.role, 'camera');
+    assert.equal(claims.uses, 3);
+    assert.equal(claims.label, 'Cam 2');
+    assert.equal(claims.exp - claims.iat, 60);
+    assert.notEqual(a.claims.jti, b.claims.jti);
+  });
+
+  it('verify() refuses an expired token', async () => {
+    let now = Date.now();
+    const issuer = new TokenIssuer(SECRET, () => now);
+    const { token } = await issuer.issue({ room: 'main', role: 'viewer', ttlSeconds: 10 });
+    now += 11_000;
+    await rejects(issuer.verify(token), 'expired');
+  });
+
+  it('verify() refuses a token signed with another secret (forged)', async () => {
+    const { token } = await new TokenIssuer(OTHER).issue({ room: 'main', role: 'director', ttlSeconds: 60 });
+    await rejects(new TokenIssuer(SECRET).verify(token), 'signature');
+  });
+
+  it('verify() refuses a token whose payload was edited after signing', async () => {
+    const { token } = await new TokenIssuer(SECRET).issue({ room: 'main', role: 'viewer', ttlSeconds: 60 });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    claims.role = 'director';
+    const edited = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+    await rejects(new TokenIssuer(SECRET).verify(edited), 'signature');
+  });
+
+  it('verify() refuses a correctly signed token with extra claims', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      iss: 'microstudio',
+      aud: 'microstudio-node',
+      iat: now,
+      exp: now + 60,
+      jti: 'x',
+      room: 'main',
+      role: 'viewer',
+      admin: true,
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(key);
+    await rejects(new TokenIssuer(SECRET).verify(token), 'claims');
+  });
+
+  it('verify() refuses another audience, the none algorithm and garbage', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    const now = Math.floor(Date.now() / 1000);
+    const otherAudience = await new SignJWT({
+      iss: 'microstudio',
+      aud: 'someone-else',
+      iat: now,
+      exp: now + 60,
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(key);
+    await rejects(new TokenIssuer(SECRET).verify(otherAudience), 'claims');
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"role":"director"}').toString('base64url')}.`;
+    await rejects(new TokenIssuer(SECRET).verify(unsigned), 'malformed');
+    await rejects(new TokenIssuer(SECRET).verify('not-a-token'), 'malformed');
+  });
+});
+
+describe('grants', () => {
+  it('a viewer only subscribes, a camera publishes but cannot cut, a director cuts and admits', () => {
+    assert.deepEqual(grantsOf.viewer, ['subscribe']);
+    assert.ok(
+      hasGrant('camera', 'publish') && !hasGrant('camera', 'program') && !hasGrant('camera', 'admin'),
+    );
+    assert.ok(
+      hasGrant('director', 'program') && hasGrant('director', 'admin') && !hasGrant('director', 'publish'),
+    );
+  });
+});

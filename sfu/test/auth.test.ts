@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { TokenIssuer } from '@microstudio/auth';
+import { ErrorCode } from '@microstudio/protocol';
+import { SignJWT } from 'jose';
+import type { MediaNode } from '../src/node.ts';
+import {
+  connect,
+  joinAs,
+  must,
+  publishCamera,
+  request,
+  startTestNode,
+  TEST_ADMIN_SECRET,
+  TEST_TOKEN_SECRET,
+  tokenFor,
+} from './helpers.ts';
+
+let node: MediaNode;
+const sockets: { close(): void }[] = [];
+let rooms = 0;
+const freshRoom = () => `auth-${++rooms}`;
+
+before(async () => {
+  node = await startTestNode();
+});
+after(async () => {
+  for (const s of sockets) s.close();
+  await node.close();
+});
+
+async function joinWith(
+  roomId: string,
+  token: string,
+  clientId = `c-${Math.random().toString(36).slice(2)}`,
+) {
+  const socket = await connect(node);
+  sockets.push(socket);
+  const result = await request(socket, 'room:join', { roomId, token, displayName: clientId, clientId });
+  return { socket, result };
+}
+
+/** A refused join must not open the room nor add a peer to it. */
+function assertRefusedWithoutTrace(
+  result: Awaited<ReturnType<typeof joinWith>>['result'],
+  roomId: string,
+  peersBefore = 0,
+) {
+  assert.equal(result.ok, false);
+  assert.equal(!result.ok && result.error.code, ErrorCode.Unauthorized);
+  assert.equal(node.registry.get(roomId)?.peerCount ?? 0, peersBefore);
+}
+
+describe('room:join checks the token', () => {
+  test('the role comes from the token, not the client', async () => {
+    const roomId = freshRoom();
+    const { result } = await joinWith(roomId, await tokenFor(node, roomId, 'viewer'));
+    assert.ok(result.ok);
+    assert.equal(result.ok && result.data.role, 'viewer');
+  });
+
+  test('a forged token (signed with another secret) is refused and opens no room', async () => {
+    const roomId = freshRoom();
+    const { token } = await new TokenIssuer('x'.repeat(40)).issue({
+      room: roomId,
+      role: 'director',
+      ttlSeconds: 60,
+    });
+    assertRefusedWithoutTrace((await joinWith(roomId, token)).result, roomId);
+    assert.equal(node.registry.get(roomId), undefined);
+  });
+
+  test('an expired token is refused', async () => {
+    const roomId = freshRoom();
+    const past = new TokenIssuer(TEST_TOKEN_SECRET, () => Date.now() - 3600_000);
+    const { token } = await past.issue({ room: roomId, role: 'camera', ttlSeconds: 60 });
+    assertRefusedWithoutTrace((await joinWith(roomId, token)).result, roomId);
+  });
+
+  test('a token for room A opens nothing in room B', async () => {
+    const roomA = freshRoom();
+    const roomB = freshRoom();
+    const { result } = await joinWith(roomB, await tokenFor(node, roomA, 'director'));
+    assertRefusedWithoutTrace(result, roomB);
+    assert.equal(node.registry.get(roomB), undefined);
+  });
+
+  test('a correctly signed token with extra claims is refused', async () => {
+    const roomId = freshRoom();
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      iss: 'microstudio',
+      aud: 'microstudio-node',
+      iat: now,
+      exp: now + 60,
+      jti: 'extra',
+      room: roomId,
+      role: 'viewer',
+      grants: ['admin'],
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(TEST_TOKEN_SECRET));
+    assertRefusedWithoutTrace((await joinWith(roomId, token)).result, roomId);
+  });
+});
+
+describe('auth:director', () => {
+  test('a wrong admin secret is refused; the right one gives a director token that joins as director', async () => {
+    const roomId = freshRoom();
+    const socket = await connect(node);
+    sockets.push(socket);
+    const wrong = await request(socket, 'auth:director', { roomId, adminSecret: `${TEST_ADMIN_SECRET}x` });
+    assert.equal(!wrong.ok && wrong.error.code, ErrorCode.Unauthorized);
+    const right = await must(socket, 'auth:director', { roomId, adminSecret: TEST_ADMIN_SECRET });
+    assert.ok(right.expiresAt > Date.now());
+    const joined = await must(socket, 'room:join', {
+      roomId,
+      token: right.token,
+      displayName: 'D',
+      clientId: 'dir',
+    });
+    assert.equal(joined.role, 'director');
+  });
+});
+
+describe('invites', () => {
+  test('a director creates, lists and revokes invites; a revoked invite no longer opens the room', async () => {
+    const roomId = freshRoom();
+    const director = await joinAs(node, roomId, 'director', 'dir');
+    sockets.push(director.socket);
+    const invite = await must(director.socket, 'invite:create', {
+      role: 'camera',
+      ttlSeconds: 3600,
+      label: 'Cam 2',
+    });
+    assert.equal(invite.role, 'camera');
+    const listed = await must(director.socket, 'invite:list', {});
+    assert.deepEqual(
+      listed.invites.map((i) => [i.inviteId, i.label, i.revoked, i.used]),
+      [[invite.inviteId, 'Cam 2', false, 0]],
+    );
+    const first = await joinWith(roomId, invite.token, 'cam-2');
+    assert.ok(first.result.ok);
+    await must(director.socket, 'invite:revoke', { inviteId: invite.inviteId });
+    const again = await joinWith(roomId, invite.token, 'cam-3');
+    assertRefusedWithoutTrace(again.result, roomId, 2);
+    const after = await must(director.socket, 'invite:list', {});
+    assert.equal(after.invites[0]?.revoked, true);
+    assert.equal(after.invites[0]?.used, 1);
+  });
+
+  test('an invite with a use count admits that many devices; a counted device may reconnect', async () => {
+    const roomId = freshRoom();
+    const director = await joinAs(node, roomId, 'director', 'dir');
+    sockets.push(director.socket);
+    const invite = await must(director.socket, 'invite:create', {
+      role: 'camera',
+      ttlSeconds: 3600,
+      uses: 1,
+    });
+    const first = await joinWith(roomId, invite.token, 'phone-1');
+    assert.ok(first.result.ok);
+    assertRefusedWithoutTrace((await joinWith(roomId, invite.token, 'phone-2')).result, roomId, 2);
+    first.socket.close();
+    const back = await joinWith(roomId, invite.token, 'phone-1');
+    assert.ok(back.result.ok, 'the same device reconnecting is not a new use');
+  });
+
+  test('revoking an unknown invite is NOT_FOUND and changes nothing', async () => {
+    const roomId = freshRoom();
+    const director = await joinAs(node, roomId, 'director', 'dir');
+    sockets.push(director.socket);
+    await must(director.socket, 'invite:create', { role: 'viewer', ttlSeconds: 600 });
+    const before = await must(director.socket, 'invite:list', {});
+    const result = await request(director.socket, 'invite:revoke', { inviteId: 'no-such-invite' });
+    assert.equal(!result.ok && result.error.code, ErrorCode.NotFound);
+    assert.deepEqual(await must(director.socket, 'invite:list', {}), before);
+  });
+
+  test('only a director manages invites: camera and viewer get FORBIDDEN and nothing is created', async () => {
+    const roomId = freshRoom();
+    const director = await joinAs(node, roomId, 'director', 'dir');
+    const camera = await publishCamera(node, roomId, 'cam');
+    const viewer = await joinAs(node, roomId, 'viewer', 'viewer');
+    sockets.push(director.socket, camera.socket, viewer.socket);
+    for (const peer of [camera, viewer]) {
+      const created = await request(peer.socket, 'invite:create', { role: 'director', ttlSeconds: 600 });
+      assert.equal(!created.ok && created.error.code, ErrorCode.Forbidden);
+      const listed = await request(peer.socket, 'invite:list', {});
+      assert.equal(!listed.ok && listed.error.code, ErrorCode.Forbidden);
+    }
+    assert.deepEqual((await must(director.socket, 'invite:list', {})).invites, []);
+  });
+});
