@@ -4,7 +4,7 @@
  *   - room:join → transport:create (fresh connection per run, timed from the join request).
  * Prints percentiles; no pass/fail. `npm run bench` (BENCH_PREVIEWS / BENCH_JOINS to resize).
  */
-import { connect, joinAs, must, startTestNode } from '../test/helpers.ts';
+import { connect, joinAs, must, startTestNode, tokenFor } from '../test/helpers.ts';
 
 const PREVIEWS = Number(process.env.BENCH_PREVIEWS ?? 2000);
 const JOINS = Number(process.env.BENCH_JOINS ?? 100);
@@ -44,10 +44,11 @@ try {
   const transports: number[] = [];
   for (let i = 0; i < JOINS; i++) {
     const socket = await connect(node);
+    const token = await tokenFor(node, 'bench', 'viewer');
     const t0 = performance.now();
     await must(socket, 'room:join', {
       roomId: 'bench',
-      role: 'viewer',
+      token,
       displayName: 'v',
       clientId: `viewer-${i}`,
     });

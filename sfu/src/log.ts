@@ -1,6 +1,12 @@
-/** A tiny leveled logger: one line per event, `level scope message key=value ...`. */
+/**
+ * A tiny leveled logger: one line per event. `text` (humans): `time level [scope] message key=value ...`;
+ * `json` (log shippers): one JSON object per line, `{"time","level","scope","msg", ...fields}`.
+ */
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
+
+export const logFormats = ['text', 'json'] as const;
+export type LogFormat = (typeof logFormats)[number];
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -32,15 +38,48 @@ function formatFields(fields: LogFields | undefined): string {
   return out;
 }
 
-export function createLogger(level: LogLevel = 'info', sink: LogSink = defaultSink, scope = 'sfu'): Logger {
+/** The envelope's own keys; a field with one of these names is prefixed so it cannot forge them. */
+const envelopeKeys = new Set(['time', 'level', 'scope', 'msg']);
+
+function jsonLine(
+  time: string,
+  level: LogLevel,
+  scope: string,
+  msg: string,
+  fields: LogFields | undefined,
+): string {
+  const entry: Record<string, unknown> = { time, level, scope, msg };
+  if (fields) {
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      // Non-finite numbers have no JSON form; keep them readable rather than null.
+      const safe = typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+      entry[envelopeKeys.has(key) ? `field_${key}` : key] = safe;
+    }
+  }
+  // JSON.stringify escapes newlines, so a message cannot split the line.
+  return JSON.stringify(entry);
+}
+
+export function createLogger(
+  level: LogLevel = 'info',
+  sink: LogSink = defaultSink,
+  scope = 'sfu',
+  format: LogFormat = 'text',
+): Logger {
   const threshold = logLevels.indexOf(level);
   const seen = new Set<string>();
   const make = (scopeName: string): Logger => {
     const write = (lvl: LogLevel, message: string, fields?: LogFields): void => {
       if (logLevels.indexOf(lvl) < threshold) return;
+      const time = new Date().toISOString();
+      if (format === 'json') {
+        sink(jsonLine(time, lvl, scopeName, message, fields), lvl);
+        return;
+      }
       // Messages are single-line by construction: newlines could forge log lines.
       const text = message.replace(/[\r\n]+/g, ' ');
-      sink(`${new Date().toISOString()} ${lvl.padEnd(5)} [${scopeName}] ${text}${formatFields(fields)}`, lvl);
+      sink(`${time} ${lvl.padEnd(5)} [${scopeName}] ${text}${formatFields(fields)}`, lvl);
     };
     return {
       debug: (m, f) => write('debug', m, f),

@@ -1,0 +1,187 @@
+/**
+ * Join-to-first-frame, as a new viewer feels it: from opening /watch (navigation start) to the
+ * first presented frame of the program video, over JOINS fresh browser contexts (cold cache, new
+ * connection each). Split by the SDK's performance marks (packages/client/src/session.ts):
+ *   page load       navigation start → DOMContentLoaded
+ *   app start       DOMContentLoaded → room:join sent (hydration, socket.io connect)
+ *   join            room:join sent → acknowledged
+ *   consume         join acknowledged → first video consumer created (transport:create, consumer:create)
+ *   transport       consumer created → receive transport connected (ICE + DTLS)
+ *   first frame     transport connected → first frame received (keyframe wait, jitter buffer)
+ *   decode+render   first frame received → presented (requestVideoFrameCallback metadata)
+ * Real nodes on their own ports (never the e2e suite's), Debian Chromium; prints percentiles.
+ *   npm run bench:join -w @microstudio/e2e       (JOINS=40 to change the sample size)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from '@playwright/test';
+import config, { ADMIN_SECRET } from '../playwright.config.ts';
+import { CAMERA_QUALITY, SOURCES } from '../tests/studio.ts';
+
+const JOINS = Number(process.env.JOINS ?? 25);
+/** Not the e2e suite's ports (3100/3543/4100/44500), so a running test never clashes. */
+const ports = { studio: 3300, https: 3743, sfu: 4300, rtc: 44700 };
+const base = `http://127.0.0.1:${ports.studio}`;
+
+function startStudio(): ChildProcess {
+  const env = { ...process.env, ...(config.webServer as { env: Record<string, string> }).env };
+  Object.assign(env, {
+    MICROSTUDIO_SFU_PORT: String(ports.sfu),
+    MICROSTUDIO_SFU_URL: `http://127.0.0.1:${ports.sfu}`,
+    MICROSTUDIO_STUDIO_PORT: String(ports.studio),
+    MICROSTUDIO_STUDIO_HTTPS_PORT: String(ports.https),
+    MICROSTUDIO_RTC_PORT: String(ports.rtc),
+    MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-bench-join'),
+  });
+  // Builds the studio first (Turborepo-cached), so the SDK's performance marks are in the bundle.
+  return spawn(process.execPath, ['../scripts/start.mjs'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+async function waitUp(): Promise<void> {
+  for (let i = 0; i < 1500; i++) {
+    if (studio.exitCode !== null) throw new Error(`the studio exited (${studio.exitCode}) before it was up`);
+    try {
+      if ((await fetch(`${base}/api/studio-info`)).ok) return;
+    } catch {}
+    await sleep(200);
+  }
+  throw new Error('studio did not start');
+}
+
+/**
+ * Runs in the page before its own scripts: when the program video appears, records the first
+ * presented frame's times (ms since navigation start, the page's performance clock).
+ */
+const watchFirstFrame = () => {
+  const w = window as unknown as { __firstFrame?: { presented: number; received: number | null } };
+  const arm = (video: HTMLVideoElement) => {
+    video.requestVideoFrameCallback((_now, meta) => {
+      w.__firstFrame = { presented: meta.presentationTime, received: meta.receiveTime ?? null };
+    });
+  };
+  const find = () => document.querySelector('video[aria-label="Program"]') as HTMLVideoElement | null;
+  const observer = new MutationObserver(() => {
+    const video = find();
+    if (!video) return;
+    observer.disconnect();
+    arm(video);
+  });
+  document.addEventListener('DOMContentLoaded', () => {
+    const video = find();
+    if (video) arm(video);
+    else observer.observe(document.body, { childList: true, subtree: true });
+  });
+};
+
+interface Sample {
+  total: number;
+  phases: Record<string, number | undefined>;
+}
+
+const phaseNames = ['page load', 'app start', 'join', 'consume', 'transport', 'first frame', 'decode+render'];
+
+function percentiles(values: number[]): string {
+  if (values.length === 0) return 'n/a (no marks in this build)';
+  const s = [...values].sort((a, b) => a - b);
+  const p = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]?.toFixed(0);
+  return `p50 ${p(0.5)?.padStart(5)} ms · p95 ${p(0.95)?.padStart(5)} ms · max ${s.at(-1)?.toFixed(0).padStart(5)} ms (n=${s.length})`;
+}
+
+const studio = startStudio();
+const browser = await chromium.launch({
+  executablePath: config.use?.launchOptions?.executablePath,
+  args: config.use?.launchOptions?.args,
+});
+try {
+  await waitUp();
+  const room = `join-${Date.now().toString(36)}`;
+  const source = SOURCES[0] as (typeof SOURCES)[0];
+  // The director link makes the invites (as in cut-latency.bench.ts), then puts the camera on
+  // program once (program state lives on the node).
+  const control = await (await browser.newContext()).newPage();
+  await control.goto(`${base}/control?room=${room}#admin=${ADMIN_SECRET}`);
+  const invite = async (button: string, link: string) => {
+    await control.getByRole('button', { name: button }).click();
+    const anchor = control.getByRole('link', { name: link });
+    await anchor.waitFor();
+    return new URL((await anchor.getAttribute('href')) as string).searchParams.get('invite') as string;
+  };
+  const cameraInvite = await invite('New camera invite', 'Camera join link');
+  const viewerInvite = await invite('New viewer link', 'Viewer link');
+  const camera = await (await browser.newContext()).newPage();
+  const cameraQuery = new URLSearchParams({
+    room,
+    invite: cameraInvite,
+    source: 'test-pattern',
+    name: source.name,
+    color: source.color,
+    quality: CAMERA_QUALITY,
+  });
+  await camera.goto(`${base}/camera?${cameraQuery}`);
+  await camera.getByRole('button', { name: 'Go live' }).click();
+  await control.getByRole('button', { name: `Preview ${source.name}` }).waitFor();
+  await control.keyboard.press('Escape');
+  await control.keyboard.press('1');
+  await control.keyboard.press('Space');
+  await sleep(1000);
+  await control.context().close();
+  await sleep(2000); // the camera's encoder and bandwidth estimate settle
+
+  // tsx (esbuild keepNames) wraps inner functions in a __name() helper the page does not have.
+  const init = `globalThis.__name ??= (fn) => fn; (${watchFirstFrame.toString()})();`;
+  const samples: Sample[] = [];
+  for (let i = 0; i < JOINS; i++) {
+    const context = await browser.newContext();
+    await context.addInitScript(init);
+    const page = await context.newPage();
+    await page.goto(`${base}/watch?${new URLSearchParams({ room, invite: viewerInvite })}`, {
+      waitUntil: 'commit',
+    });
+    const handle = await page.waitForFunction(
+      () => (window as unknown as { __firstFrame?: unknown }).__firstFrame ?? null,
+      null,
+      { timeout: 15_000, polling: 20 },
+    );
+    const frame = (await handle.jsonValue()) as { presented: number; received: number | null };
+    const marks = await page.evaluate(() => {
+      const first = (name: string) => performance.getEntriesByName(name, 'mark')[0]?.startTime;
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      return {
+        dcl: nav?.domContentLoadedEventEnd,
+        joinSent: first('microstudio:join-sent'),
+        joinAcked: first('microstudio:join-acked'),
+        consumer: first('microstudio:consumer-created:video'),
+        connected: first('microstudio:transport-connected:recv'),
+      };
+    });
+    const span = (from: number | undefined | null, to: number | undefined | null) =>
+      from == null || to == null ? undefined : to - from;
+    samples.push({
+      total: frame.presented,
+      phases: {
+        'page load': marks.dcl,
+        'app start': span(marks.dcl, marks.joinSent),
+        join: span(marks.joinSent, marks.joinAcked),
+        consume: span(marks.joinAcked, marks.consumer),
+        transport: span(marks.consumer, marks.connected),
+        'first frame': span(marks.connected, frame.received),
+        'decode+render': span(frame.received, frame.presented),
+      },
+    });
+    await context.close();
+    await sleep(300);
+  }
+  console.log(`join-to-first-frame, /watch, ${JOINS} fresh contexts:`);
+  console.log(
+    `  ${'total (navigation → first presented frame)'.padEnd(44)} ${percentiles(samples.map((s) => s.total))}`,
+  );
+  for (const name of phaseNames) {
+    const values = samples.flatMap((s) => (s.phases[name] === undefined ? [] : [s.phases[name] as number]));
+    console.log(`  ${name.padEnd(44)} ${percentiles(values)}`);
+  }
+} finally {
+  await browser.close();
+  studio.kill('SIGTERM');
+}

@@ -1,0 +1,177 @@
+import type { types } from 'mediasoup';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { WorkerPool } from '../workers/WorkerPool.ts';
+import { mediaKinds, takeCensus } from './census.ts';
+
+export interface NodeMetricsDeps {
+  pool: WorkerPool;
+  registry: RoomRegistry;
+  /** Longest a scrape waits for one worker answer (a wedged worker must not hang /metrics). */
+  workerTimeoutMs?: number;
+}
+
+export interface NodeMetrics {
+  readonly contentType: string;
+  /** The Prometheus text exposition, gathered now. */
+  render(): Promise<string>;
+}
+
+/** A worker request with a deadline; undefined when it fails or is late (worker dying, wedged). */
+async function ask<T>(request: () => Promise<T>, timeoutMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([request().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The node's Prometheus metrics. Everything is read on scrape from the pool and the room
+ * registry (one census walk, one IPC per worker and per producer); only worker deaths and
+ * restarts are events, because a scrape cannot see what happened between two scrapes.
+ * One prom-client Registry per node, so several nodes in one process (tests) stay apart.
+ */
+export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
+  const { pool, registry } = deps;
+  const timeoutMs = deps.workerTimeoutMs ?? 1000;
+  const register = new Registry();
+  collectDefaultMetrics({ register });
+  const metric = { registers: [register] };
+
+  const workerCpu = new Counter({
+    ...metric,
+    name: 'microstudio_worker_cpu_seconds_total',
+    help: 'CPU time (user + system) of each live mediasoup worker process, from getrusage.',
+    labelNames: ['slot', 'pid'] as const,
+  });
+  const workerUp = new Gauge({
+    ...metric,
+    name: 'microstudio_worker_up',
+    help: '1 while the worker slot has a live process, 0 while its replacement starts.',
+    labelNames: ['slot'] as const,
+  });
+  const workerRooms = new Gauge({
+    ...metric,
+    name: 'microstudio_worker_rooms',
+    help: 'Routers (rooms) placed on each worker slot.',
+    labelNames: ['slot'] as const,
+  });
+  const workerDeaths = new Counter({
+    ...metric,
+    name: 'microstudio_worker_deaths_total',
+    help: 'Worker processes that died unexpectedly, by slot.',
+    labelNames: ['slot'] as const,
+  });
+  const workerRestarts = new Counter({
+    ...metric,
+    name: 'microstudio_worker_restarts_total',
+    help: 'Replacement workers started after a death, by slot.',
+    labelNames: ['slot'] as const,
+  });
+  const rooms = new Gauge({ ...metric, name: 'microstudio_rooms', help: 'Open rooms.' });
+  const roomsRecovering = new Gauge({
+    ...metric,
+    name: 'microstudio_rooms_recovering',
+    help: 'Rooms moving to a new router after their worker died.',
+  });
+  const peers = new Gauge({
+    ...metric,
+    name: 'microstudio_peers',
+    help: 'Joined peers by role.',
+    labelNames: ['role'] as const,
+  });
+  const transports = new Gauge({
+    ...metric,
+    name: 'microstudio_transports',
+    help: 'Open transports by type.',
+    labelNames: ['type'] as const,
+  });
+  const producers = new Gauge({
+    ...metric,
+    name: 'microstudio_producers',
+    help: 'Live producers by kind.',
+    labelNames: ['kind'] as const,
+  });
+  const consumers = new Gauge({
+    ...metric,
+    name: 'microstudio_consumers',
+    help: 'Live consumers by kind.',
+    labelNames: ['kind'] as const,
+  });
+  const sources = new Gauge({
+    ...metric,
+    name: 'microstudio_sources',
+    help: 'Camera sources by connection quality (from mediasoup producer scores, as the control room shows it).',
+    labelNames: ['quality'] as const,
+  });
+  const ingestBitrate = new Gauge({
+    ...metric,
+    name: 'microstudio_producer_bitrate_bps',
+    help: 'Sum of the bitrate the worker receives on live producers (all simulcast streams), by kind.',
+    labelNames: ['kind'] as const,
+  });
+
+  for (let slot = 0; slot < pool.size; slot++) {
+    workerDeaths.inc({ slot: String(slot) }, 0);
+    workerRestarts.inc({ slot: String(slot) }, 0);
+  }
+  pool.on('died', (slot) => workerDeaths.inc({ slot: String(slot) }));
+  pool.on('replaced', (slot) => workerRestarts.inc({ slot: String(slot) }));
+
+  async function refresh(): Promise<void> {
+    const live = pool.info().flatMap((info) => {
+      const entry = pool.worker(info.slot);
+      return entry ? [entry] : [];
+    });
+    const census = takeCensus(registry);
+    const [usages, stats] = await Promise.all([
+      Promise.all(live.map((w) => ask(() => w.worker.getResourceUsage(), timeoutMs))),
+      Promise.all(
+        census.liveProducers.map((p) =>
+          ask(async (): Promise<[types.MediaKind, number]> => {
+            const streams = await p.getStats();
+            return [p.kind, streams.reduce((sum, s) => sum + s.bitrate, 0)];
+          }, timeoutMs),
+        ),
+      ),
+    ]);
+    // Everything below is synchronous, so concurrent scrapes never interleave half-written values.
+    workerCpu.reset();
+    live.forEach((w, i) => {
+      const usage = usages[i];
+      if (!usage) return;
+      // getrusage reports milliseconds.
+      workerCpu.inc(
+        { slot: String(w.slot), pid: String(w.worker.pid) },
+        (usage.ru_utime + usage.ru_stime) / 1000,
+      );
+    });
+    for (const info of pool.info()) {
+      workerUp.set({ slot: String(info.slot) }, info.alive ? 1 : 0);
+      workerRooms.set({ slot: String(info.slot) }, info.rooms);
+    }
+    rooms.set(census.rooms);
+    roomsRecovering.set(census.roomsRecovering);
+    for (const [role, n] of Object.entries(census.peers)) peers.set({ role }, n);
+    for (const [type, n] of Object.entries(census.transports)) transports.set({ type }, n);
+    for (const [kind, n] of Object.entries(census.producers)) producers.set({ kind }, n);
+    for (const [kind, n] of Object.entries(census.consumers)) consumers.set({ kind }, n);
+    for (const [quality, n] of Object.entries(census.sources)) sources.set({ quality }, n);
+    const bitrate = Object.fromEntries(mediaKinds.map((k) => [k, 0]));
+    for (const entry of stats) if (entry) bitrate[entry[0]] = (bitrate[entry[0]] ?? 0) + entry[1];
+    for (const [kind, bps] of Object.entries(bitrate)) ingestBitrate.set({ kind }, bps);
+  }
+
+  return {
+    contentType: register.contentType,
+    async render() {
+      await refresh();
+      return register.metrics();
+    },
+  };
+}
