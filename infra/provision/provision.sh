@@ -16,6 +16,8 @@ done
 [ -d "$REPO_ROOT/node_modules" ] || fail "dependencies are not installed" "run: npm install"
 
 apt_ensure openssl ca-certificates
+# The recorder (apps/recorder) writes segments with Debian's ffmpeg (-c copy, no transcoding).
+apt_ensure ffmpeg
 NODE_BIN=$("$PROVISION_DIR/node-runtime.sh")
 if [ -n "${MICROSTUDIO_WORKER_BIN:-}" ]; then
   [ -x "$MICROSTUDIO_WORKER_BIN" ] || fail "MICROSTUDIO_WORKER_BIN=$MICROSTUDIO_WORKER_BIN is not an executable" "unset it to use the provisioned worker"
@@ -30,6 +32,9 @@ if [ "$for_tests" = 1 ]; then
   apt_ensure chromium fonts-liberation
   CHROMIUM_BIN=$(command -v chromium || true)
   [ -n "$CHROMIUM_BIN" ] || fail "chromium is not on PATH after installing it" "apt-get install -y chromium"
+  # The recorder's upload tests need a real S3-protocol server (multipart ETags, ListParts, Abort).
+  command -v moto_server >/dev/null \
+    || fail "moto_server (an S3-protocol server for the recorder's upload tests) is not on PATH" "pip install 'moto[server]'  (Python >= 3.9; then re-run npm test)"
 fi
 
 mkdir -p "$REPO_ROOT/.runtime"

@@ -1,0 +1,107 @@
+import { NodeApiError } from './errors.ts';
+
+/** Mirrors sfu/src/recording/schemas.ts (the node's answers). */
+export interface RecordingRtp {
+  payloadType: number;
+  mimeType: string;
+  clockRate: number;
+  channels?: number;
+  parameters: Record<string, string | number>;
+  ssrc: number;
+}
+
+export interface RecordingAnchor {
+  rtpTimestamp: number;
+  wallClockMs: number;
+}
+
+export interface RecordingInfo {
+  recordingId: string;
+  roomId: string;
+  producerId: string;
+  sourceId: string;
+  kind: 'audio' | 'video';
+  paused: boolean;
+  closedReason: string | null;
+  anchor: RecordingAnchor | null;
+  rtp: RecordingRtp;
+}
+
+export interface SourceInfo {
+  sourceId: string;
+  displayName: string;
+  tracks: { producerId: string; kind: 'audio' | 'video'; purpose: string; paused: boolean }[];
+}
+
+/** The media node's internal recorder API (/internal/recorder/v1, Bearer secret). */
+export class NodeClient {
+  readonly #base: string;
+  readonly #secret: string;
+
+  constructor(nodeUrl: string, secret: string) {
+    this.#base = `${nodeUrl.replace(/\/$/, '')}/internal/recorder/v1`;
+    this.#secret = secret;
+  }
+
+  async sources(roomId: string): Promise<SourceInfo[]> {
+    const answer = await this.#call<{ sources: SourceInfo[] }>(
+      'GET',
+      `/rooms/${encodeURIComponent(roomId)}/sources`,
+    );
+    return answer.sources;
+  }
+
+  start(body: {
+    roomId: string;
+    producerId: string;
+    ip: string;
+    rtpPort: number;
+    rtcpPort: number;
+  }): Promise<RecordingInfo> {
+    return this.#call('POST', '/recordings', body);
+  }
+
+  resume(recordingId: string): Promise<RecordingInfo> {
+    return this.#call('POST', `/recordings/${encodeURIComponent(recordingId)}/resume`);
+  }
+
+  get(recordingId: string): Promise<RecordingInfo> {
+    return this.#call('GET', `/recordings/${encodeURIComponent(recordingId)}`);
+  }
+
+  async keyframe(recordingId: string): Promise<void> {
+    await this.#call('POST', `/recordings/${encodeURIComponent(recordingId)}/keyframe`);
+  }
+
+  async stop(recordingId: string): Promise<void> {
+    await this.#call('DELETE', `/recordings/${encodeURIComponent(recordingId)}`);
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.#base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#secret}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      throw new NodeApiError(0, `media node unreachable at ${this.#base}: ${String(error)}`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new NodeApiError(res.status, `${method} ${path}: ${res.status} ${message}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

@@ -1,0 +1,161 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import {
+  AbortMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { UploadMismatchError } from './errors.ts';
+import { expectedEtag } from './etag.ts';
+import type { Logger } from './log.ts';
+import type { UploadJournal } from './UploadJournal.ts';
+
+/** S3's smallest part; segments above it go multipart. */
+export const PART_SIZE = 5 * 1024 * 1024;
+
+export interface UploaderOptions {
+  client: S3Client;
+  bucket: string;
+  journal: UploadJournal;
+  logger: Logger;
+  /** First retry delay; doubles per failure up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Drains the journal into the bucket, one object at a time, in the background: enqueue() only
+ * appends to the journal, so recording never waits for storage. A failure (outage, wrong
+ * credentials) backs off and retries forever; the queue just grows. An object counts as done only
+ * when HeadObject reports the local size and ETag.
+ */
+export class Uploader {
+  readonly #o: UploaderOptions;
+  #wake: (() => void) | undefined;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  uploads = 0;
+  failures = 0;
+  lastError: string | null = null;
+
+  constructor(options: UploaderOptions) {
+    this.#o = options;
+  }
+
+  /** Journals a finished segment (durable before this returns) and wakes the uploader. */
+  async enqueue(key: string, path: string): Promise<void> {
+    const { size } = await stat(path);
+    this.#o.journal.add({ key, path, size, expectedEtag: await expectedEtag(path, size, PART_SIZE) });
+    this.#wake?.();
+  }
+
+  get pending(): number {
+    return this.#o.journal.pending().length;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** Resolves when the queue is empty (tests, shutdown). */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending > 0 && Date.now() < deadline) await sleep(100);
+    return this.pending === 0;
+  }
+
+  async #run(): Promise<void> {
+    let backoff = this.#o.backoffMs ?? 500;
+    while (this.#running) {
+      const next = this.#o.journal.pending()[0];
+      if (!next) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      try {
+        await this.#uploadOne(next.key, next.path, next.size, next.expectedEtag);
+        this.#o.journal.markDone(next.key);
+        this.uploads += 1;
+        backoff = this.#o.backoffMs ?? 500;
+        this.lastError = null;
+      } catch (error) {
+        this.failures += 1;
+        this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.#o.logger.warn('upload failed; will retry', {
+          key: next.key,
+          error: this.lastError,
+          pending: this.pending,
+          retryInMs: backoff,
+        });
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  async #uploadOne(key: string, path: string, size: number, etag: string): Promise<void> {
+    const { client, bucket } = this.#o;
+    // Already there from an attempt whose answer was lost? Then do not upload twice.
+    if (!(await this.#confirmed(key, size, etag))) {
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: size },
+        partSize: PART_SIZE,
+        queueSize: 1,
+        // lib-storage aborts a failed multipart upload; #abortStale catches the ones it could not.
+        leavePartsOnError: false,
+      });
+      await upload.done();
+      if (!(await this.#confirmed(key, size, etag)))
+        throw new UploadMismatchError(
+          `${key}: HeadObject does not match the local file (size ${size}, ETag ${etag})`,
+        );
+    }
+    await this.#abortStale(key);
+  }
+
+  async #confirmed(key: string, size: number, etag: string): Promise<boolean> {
+    try {
+      const head = await this.#o.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }));
+      if (head.ContentLength === size && head.ETag === etag) return true;
+      this.#o.logger.warn('object differs from local file; uploading again', {
+        key,
+        size: head.ContentLength,
+        etag: head.ETag,
+      });
+      return false;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Multipart uploads of this key left by interrupted attempts (e.g. during an outage). */
+  async #abortStale(key: string): Promise<void> {
+    const { client, bucket } = this.#o;
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+    for (const stale of listed.Uploads ?? []) {
+      if (stale.Key !== key || !stale.UploadId) continue;
+      await client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: stale.UploadId }),
+      );
+      this.#o.logger.info('aborted a stale multipart upload', { key });
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,86 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { loadConfig } from '@microstudio/config';
+// The media node itself, in-process: this test runs on the provisioned Node 24 (run-sfu.mjs).
+import { silentLogger } from '../../../sfu/src/log.ts';
+import { type MediaNode, startNode } from '../../../sfu/src/node.ts';
+import type { Room } from '../../../sfu/src/rooms/Room.ts';
+import { freeRtcPorts } from '../../../sfu/test/helpers.ts';
+import { recordingSink } from '../../../sfu/test/rtp.ts';
+
+export const run = promisify(execFile);
+
+export async function startMediaNode(secret: string): Promise<MediaNode> {
+  const rtcPort = await freeRtcPorts(1);
+  const config = loadConfig({
+    MICROSTUDIO_SFU_HOST: '127.0.0.1',
+    MICROSTUDIO_RTC_LISTEN_IP: '127.0.0.1',
+    MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
+    MICROSTUDIO_RTC_PORT: String(rtcPort),
+    MICROSTUDIO_WORKERS: '1',
+    MICROSTUDIO_NODE_SECRET: secret,
+  });
+  return startNode(config, { logger: silentLogger, port: 0 });
+}
+
+/**
+ * A camera without a browser: a camera peer whose VP8 producer is fed over a comedia
+ * PlainTransport by a real ffmpeg RTP sender (libvpx realtime, 1 s GOP — ffmpeg's RTP muxer does
+ * not answer PLI/FIR, so its keyframes come on its own schedule).
+ */
+export async function ffmpegCamera(room: Room, clientId: string) {
+  const camera = room.join({ role: 'camera', displayName: clientId, clientId, sink: recordingSink() });
+  const inbound = await room.createPlainTransport(camera, 'send', {
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    // ffmpeg sends RTCP from a socket of its own: with rtcp-mux, a comedia transport would lock
+    // onto whichever source port spoke first and drop the other.
+    rtcpMux: false,
+    comedia: true,
+  });
+  const ssrc = 10_000 + Math.floor(Math.random() * 1_000_000);
+  const producer = await room.produce(camera, {
+    transportId: inbound.id,
+    kind: 'video',
+    rtpParameters: {
+      codecs: [
+        {
+          mimeType: 'video/VP8',
+          payloadType: 101,
+          clockRate: 90000,
+          rtcpFeedback: [
+            { type: 'nack', parameter: 'pli' },
+            { type: 'ccm', parameter: 'fir' },
+          ],
+        },
+      ],
+      encodings: [{ ssrc }],
+    },
+    purpose: 'camera',
+  });
+  const port = inbound.tuple.localPort;
+  const rtcpPort = inbound.rtcpTuple?.localPort;
+  const ffmpeg: ChildProcess = spawn(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
+      ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30'],
+      ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '30'],
+      ...['-payload_type', '101', '-ssrc', String(ssrc)],
+      ...['-f', 'rtp', `rtp://127.0.0.1:${port}?rtcpport=${rtcpPort}&pkt_size=1200`],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  ffmpeg.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return {
+    producer,
+    get stderr() {
+      return stderr;
+    },
+    close() {
+      ffmpeg.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ZodType } from 'zod';
+import { RefusedError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { RecordingService } from './RecordingService.ts';
+import { startRecordingBody } from './schemas.ts';
+
+export const RECORDER_API_PREFIX = '/internal/recorder/v1';
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** A request the API refuses with a 4xx status and a message for the recorder's log. */
+class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RecorderApiDeps {
+  recordings: RecordingService;
+  /** Shared secret (MICROSTUDIO_NODE_SECRET). Without it the API answers 503: never open by default. */
+  secret: string | undefined;
+  logger: Logger;
+}
+
+/**
+ * The media node's internal HTTP API for the recorder, under /internal/recorder/v1 with
+ * `Authorization: Bearer <MICROSTUDIO_NODE_SECRET>`. Returns false for paths it does not own.
+ *
+ *   GET    /rooms/:roomId/sources          the room's sources and their producers
+ *   POST   /recordings                      {roomId, producerId, ip, rtpPort, rtcpPort} → 201, paused
+ *   GET    /recordings, /recordings/:id     state (closedReason, show-clock anchor, rtp)
+ *   POST   /recordings/:id/resume           resume + keyframe; answers with the anchor
+ *   POST   /recordings/:id/keyframe         204 (segment starts)
+ *   DELETE /recordings/:id                  204
+ */
+export function createRecorderApi(
+  deps: RecorderApiDeps,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path !== RECORDER_API_PREFIX && !path.startsWith(`${RECORDER_API_PREFIX}/`)) return false;
+    const route = path.slice(RECORDER_API_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+    handle(deps, req, route).then(
+      ({ status, body }) => reply(res, status, body),
+      (error: unknown) => {
+        const { status, message } = classify(error);
+        if (status >= 500) deps.logger.error('recorder API failed', { path, error: message });
+        reply(res, status, { error: message });
+      },
+    );
+    return true;
+  };
+}
+
+async function handle(
+  deps: RecorderApiDeps,
+  req: IncomingMessage,
+  route: string[],
+): Promise<{ status: number; body?: unknown }> {
+  authorize(deps.secret, req.headers.authorization);
+  const { recordings } = deps;
+  const method = req.method ?? 'GET';
+  const [first, id, action, extra] = route;
+  if (first === 'rooms' && id && action === 'sources' && extra === undefined) {
+    expectMethod(method, 'GET');
+    const room = recordings.room(id);
+    return { status: 200, body: { roomId: id, sources: room.snapshot().sources } };
+  }
+  if (first !== 'recordings' || extra !== undefined) throw new ApiError(404, 'no such recorder API route');
+  if (id === undefined) {
+    if (method === 'GET') return { status: 200, body: { recordings: recordings.list() } };
+    expectMethod(method, 'POST');
+    const body = parse(startRecordingBody, await readJson(req));
+    return { status: 201, body: await recordings.start(body) };
+  }
+  if (action === undefined) {
+    if (method === 'GET') return { status: 200, body: recordings.get(id) };
+    expectMethod(method, 'DELETE');
+    recordings.stop(id);
+    return { status: 204 };
+  }
+  expectMethod(method, 'POST');
+  if (action === 'resume') return { status: 200, body: await recordings.resume(id) };
+  if (action === 'keyframe') {
+    await recordings.requestKeyFrame(id);
+    return { status: 204 };
+  }
+  throw new ApiError(404, `no recording action "${action.slice(0, 32)}"`);
+}
+
+function authorize(secret: string | undefined, header: string | undefined): void {
+  if (!secret)
+    throw new ApiError(503, 'recorder API disabled: MICROSTUDIO_NODE_SECRET is not set on the node');
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(secret);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new ApiError(401, 'missing or wrong node secret (Authorization: Bearer <MICROSTUDIO_NODE_SECRET>)');
+}
+
+function expectMethod(method: string, allowed: string): void {
+  if (method !== allowed)
+    throw new ApiError(405, `method ${method.slice(0, 16)} not allowed here (use ${allowed})`);
+}
+
+function parse<T>(schema: ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+  throw new ApiError(400, `invalid request: ${issues.join('; ')}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'body is not JSON');
+  }
+}
+
+/** Refusals keep their meaning as HTTP statuses; anything unexpected is a 500. */
+function classify(error: unknown): { status: number; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ApiError) return { status: error.status, message };
+  if (error instanceof RefusedError) {
+    const status = error.name === 'NotFoundError' ? 404 : error.name === 'BadRequestError' ? 400 : 409;
+    return { status, message };
+  }
+  if (error instanceof Error && error.name === 'InvalidStateError') return { status: 409, message };
+  if (error instanceof Error && (error.name === 'TypeError' || error.name === 'UnsupportedError'))
+    return { status: 400, message };
+  return { status: 500, message };
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status, { 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
