@@ -3,12 +3,22 @@
 // app — with embedded defaults. Builds the web app first (cached by Turborepo), waits until both
 // answer, prints the links, and stops everything on Ctrl-C / SIGTERM or if one part dies.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tsImport } from 'tsx/esm/api';
 import { mediaEnv, readRuntime, repoRoot } from './runtime.mjs';
 
 const args = new Set(process.argv.slice(2));
-const env = process.env;
+// Secrets are made per run unless configured: there is no default password to leak. The node
+// signs tokens with the first; the second, in the director link, is traded for a director token.
+const env = {
+  ...process.env,
+  MICROSTUDIO_TOKEN_SECRET: process.env.MICROSTUDIO_TOKEN_SECRET || randomBytes(32).toString('base64url'),
+  MICROSTUDIO_ADMIN_SECRET: process.env.MICROSTUDIO_ADMIN_SECRET || randomBytes(18).toString('base64url'),
+  // Between the node's internal recorder API and the recorder service only.
+  MICROSTUDIO_NODE_SECRET: process.env.MICROSTUDIO_NODE_SECRET || randomBytes(24).toString('hex'),
+};
 const sfuPort = Number(env.MICROSTUDIO_SFU_PORT || 4000);
 const studioPort = Number(env.MICROSTUDIO_STUDIO_PORT || 3000);
 const httpsPort = Number(env.MICROSTUDIO_STUDIO_HTTPS_PORT || 3443);
@@ -75,9 +85,14 @@ process.on('SIGTERM', () => stop(0));
 
 launch('sfu', runtime.node, ['--import', 'tsx', 'src/main.ts'], {
   cwd: join(repoRoot, 'sfu'),
-  env: mediaEnv(runtime),
+  env: mediaEnv(runtime, env),
 });
 launch('studio', process.execPath, ['server.mjs'], { cwd: join(repoRoot, 'apps', 'studio'), env });
+// Idles unless MICROSTUDIO_RECORD_ALL=true (README: Recorder).
+launch('recorder', process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  cwd: join(repoRoot, 'apps', 'recorder'),
+  env,
+});
 
 async function waitFor(url, what) {
   for (let i = 0; i < 300 && !stopping; i++) {
@@ -103,9 +118,17 @@ const info = await waitFor(
 if (info) {
   const links = await info.json();
   say('the studio is up');
-  say(`control room (this machine): http://localhost:${studioPort}/control?room=${room}`);
-  say(`camera join link (phones on the LAN): ${links.cameraUrl}`);
-  say(`viewer page: ${links.watchUrl}`);
+  // Links printed here carry invites for the whole show day; the control room makes more
+  // (with use counts) and revokes them.
+  const { TokenIssuer } = await tsImport('@microstudio/auth', import.meta.url);
+  const issuer = new TokenIssuer(env.MICROSTUDIO_TOKEN_SECRET);
+  const invite = async (role) =>
+    (await issuer.issue({ room, role, ttlSeconds: 12 * 3600, label: 'printed by npm start' })).token;
+  say(
+    `director link (this machine; keep it private): http://localhost:${studioPort}/control?room=${room}#admin=${env.MICROSTUDIO_ADMIN_SECRET}`,
+  );
+  say(`camera join link (phones on the LAN): ${links.cameraUrl}&invite=${await invite('camera')}`);
+  say(`viewer link: ${links.watchUrl}&invite=${await invite('viewer')}`);
   say(
     `phones get a self-signed certificate on https port ${httpsPort}: accept the warning once, or install data/tls/cert.pem as a trusted certificate (README: Troubleshooting).`,
   );

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.MICROSTUDIO_LOG_LEVEL);
+  const log = createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, 'sfu', config.MICROSTUDIO_LOG_FORMAT);
   let node: MediaNode;
   try {
     node = await startNode(config, { logger: log });

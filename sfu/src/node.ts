@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { announcedAddress, type Config } from '@microstudio/config';
+import { Authenticator } from './auth/Authenticator.ts';
 import { createHttpApp } from './http/HttpApp.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createRecorderApi } from './recording/RecorderApi.ts';
+import { RecordingService } from './recording/RecordingService.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { createSignalingServer, type SignalingServer } from './signaling/SignalingServer.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
@@ -12,6 +16,9 @@ export interface MediaNode {
   readonly config: Config;
   readonly pool: WorkerPool;
   readonly registry: RoomRegistry;
+  /** Checks tokens, issues director tokens and invites. */
+  readonly auth: Authenticator;
+  readonly recordings: RecordingService;
   readonly signaling: SignalingServer;
   readonly httpServer: HttpServer;
   readonly host: string;
@@ -31,9 +38,19 @@ export interface StartNodeOptions {
   idleCloseMs?: number;
 }
 
+/** A node started without a shared secret still runs alone: tokens only it issued will verify. */
+function ephemeralTokenSecret(logger: Logger): string {
+  logger.warn(
+    'MICROSTUDIO_TOKEN_SECRET is not set: using a random one (tokens from other processes will not verify)',
+  );
+  return randomBytes(32).toString('base64url');
+}
+
 /** The composition root: worker pool, rooms, HTTP and signaling, listening. */
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<MediaNode> {
-  const logger = options.logger ?? createLogger(config.MICROSTUDIO_LOG_LEVEL);
+  const logger =
+    options.logger ??
+    createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, 'sfu', config.MICROSTUDIO_LOG_FORMAT);
   const announced = announcedAddress(config.MICROSTUDIO_ANNOUNCED_IP);
   const pool = await WorkerPool.create({
     size: config.MICROSTUDIO_WORKERS ?? availableParallelism(),
@@ -56,9 +73,20 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     logger: logger.child('rooms'),
     ...(options.idleCloseMs !== undefined ? { idleCloseMs: options.idleCloseMs } : {}),
   });
-  const httpServer = createServer(createHttpApp({ pool, registry }));
+  const recordings = new RecordingService({ registry, logger: logger.child('recording') });
+  const recorderApi = createRecorderApi({
+    recordings,
+    secret: config.MICROSTUDIO_NODE_SECRET,
+    logger: logger.child('recorder-api'),
+  });
+  const httpServer = createServer(createHttpApp({ pool, registry, recorderApi }));
+  const auth = new Authenticator({
+    tokenSecret: config.MICROSTUDIO_TOKEN_SECRET ?? ephemeralTokenSecret(logger),
+    adminSecret: config.MICROSTUDIO_ADMIN_SECRET,
+  });
   const signaling = createSignalingServer(httpServer, {
     registry,
+    auth,
     logger,
     maxMessagesPerSecond: config.MICROSTUDIO_MAX_MESSAGES_PER_SECOND,
   });
@@ -83,6 +111,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     config,
     pool,
     registry,
+    auth,
+    recordings,
     signaling,
     httpServer,
     host,
@@ -91,6 +121,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     announcedAddress: announced,
     close() {
       closing ??= (async () => {
+        recordings.close();
         registry.close();
         await signaling.close();
         pool.close();

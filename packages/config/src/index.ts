@@ -47,6 +47,14 @@ export const settings = {
     z.string().optional(),
     'mediasoup-worker binary. Set by the provisioning scripts; override to use your own build.',
   ),
+  MICROSTUDIO_TOKEN_SECRET: setting(
+    z.string().min(32).optional(),
+    'Secret (≥ 32 characters) that signs access tokens; every node of a deployment shares it. `npm start` generates one per run when unset.',
+  ),
+  MICROSTUDIO_ADMIN_SECRET: setting(
+    z.string().min(16).optional(),
+    'Secret in the director link; it is traded for a director token. `npm start` generates one per run when unset (never a default password).',
+  ),
   MICROSTUDIO_MAX_PEERS_PER_ROOM: setting(
     positiveInt.default(64),
     'Peers (cameras, directors, viewers) one room admits.',
@@ -90,10 +98,46 @@ export const settings = {
     z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     'Log verbosity.',
   ),
+  MICROSTUDIO_LOG_FORMAT: setting(
+    z.enum(['text', 'json']).default('text'),
+    'Media node log lines: `text` for people, `json` for log shippers (one JSON object per line: time, level, scope, msg, fields).',
+  ),
   MICROSTUDIO_CACHE: setting(
     z.string().optional(),
     'Cache for provisioned runtimes (Node.js 24, mediasoup worker). Default: ~/.cache/microstudio.',
   ),
+  MICROSTUDIO_NODE_SECRET: setting(
+    z.string().min(16).max(256).optional(),
+    "Shared secret of the media node's internal recorder API (Bearer token). `npm start` generates one per run when unset; without it the API is disabled.",
+  ),
+  MICROSTUDIO_RECORDINGS_DIR: setting(
+    z.string().default('data/recordings'),
+    'Where the recorder writes segments, sidecars and its upload journal.',
+  ),
+  MICROSTUDIO_SEGMENT_SECONDS: setting(
+    z.coerce.number().int().min(2).max(600).default(10),
+    'Length of a recorded segment in seconds (each starts on a requested keyframe).',
+  ),
+  MICROSTUDIO_RECORDER_RTP_PORT: setting(
+    port.default(46000),
+    'First local UDP port the recorder receives RTP on (2 ports per recorded track, from here up).',
+  ),
+  MICROSTUDIO_RECORD_ALL: setting(
+    z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    "Record every track of MICROSTUDIO_ROOM's sources as they appear (until the control room has a Record button).",
+  ),
+  MICROSTUDIO_S3_ENDPOINT: setting(
+    z.string().url().optional(),
+    'S3-compatible endpoint for uploads (path-style). Unset with a bucket set: AWS S3. Credentials: the AWS SDK variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).',
+  ),
+  MICROSTUDIO_S3_BUCKET: setting(
+    z.string().min(3).max(63).optional(),
+    'Bucket finished segments are uploaded to. Unset: segments stay on disk only (journaled, uploaded once a bucket is set).',
+  ),
+  MICROSTUDIO_S3_REGION: setting(z.string().default('us-east-1'), 'Region for the S3 client.'),
 } as const;
 
 type Settings = typeof settings;

@@ -2,11 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { health } from './health.ts';
+import { createNodeMetrics } from './metrics.ts';
 
 export interface HttpAppDeps {
   pool: WorkerPool;
   registry: RoomRegistry;
   startedAt?: number;
+  /** The recorder's internal API (recording/RecorderApi.ts): answers the paths it owns. */
+  recorderApi?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -21,12 +24,27 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  */
 export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const startedAt = deps.startedAt ?? Date.now();
+  // Created with the app so worker deaths are counted from the node's start.
+  const metrics = createNodeMetrics({ pool: deps.pool, registry: deps.registry });
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (deps.recorderApi?.(req, res)) return;
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return json(res, 405, { error: 'method not allowed' });
       return json(res, 200, health(deps.pool, deps.registry, startedAt));
+    }
+    if (path === '/metrics') {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return json(res, 405, { error: 'method not allowed' });
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (error: unknown) => json(res, 500, { error: String(error) }),
+      );
+      return;
     }
     json(res, 404, { error: 'not found' });
   };
