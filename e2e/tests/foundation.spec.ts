@@ -20,6 +20,9 @@ test('three cameras publish, the director previews and cuts, tally and the watch
 }) => {
   const room = uniqueRoom('show');
   const control = await openControl(await newContext(), room);
+  // The camera join link is on screen as a QR code from the start, for phones to scan.
+  await expect(control.getByRole('img', { name: 'QR code for the camera join link' })).toBeVisible();
+  await expect(control.getByRole('link', { name: 'Camera join link' })).toHaveAttribute('href', /invite=/);
   const cameraInvite = await createInvite(control, 'camera');
   const viewerInvite = await createInvite(control, 'viewer');
   const cameras = [];

@@ -26,7 +26,8 @@ else
   WORKER_BIN=$("$PROVISION_DIR/mediasoup-worker.sh")
 fi
 
-CHROMIUM_BIN=""
+# Recorded whenever present, so `npm start` does not hide the browser from a later test run.
+CHROMIUM_BIN=$(command -v chromium || true)
 if [ "$for_tests" = 1 ]; then
   # Test tools cannot download their own browser here: use Debian's.
   apt_ensure chromium fonts-liberation

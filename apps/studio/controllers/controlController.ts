@@ -169,27 +169,17 @@ export function createControlController({ room }: { room: string }): ControlCont
 
   const links = pageLinks(room);
 
+  const cameraLinkKey = `microstudio:camera-link:${room}`;
+  async function showCameraLink(url: string): Promise<void> {
+    const qrDataUrl = await QRCode.toDataURL(url, { margin: 1, width: 256, errorCorrectionLevel: 'L' }).catch(
+      () => null,
+    );
+    store.setState({ cameraUrl: url, qrDataUrl });
+  }
+
   async function refreshInvites(): Promise<void> {
     if (session) store.setState({ invites: await session.listInvites() });
   }
-
-  void (async () => {
-    const token = await obtainDirectorToken(room);
-    const current = new StudioSession({
-      roomId: room,
-      token,
-      displayName: 'Control room',
-      clientId: stableClientId(`director:${room}`),
-    });
-    session = current;
-    feeds = new SourceFeeds(current);
-    wire(current, feeds);
-    await current.connect();
-    await refreshInvites();
-  })().catch((error: unknown) => {
-    if (error instanceof RequestError && error.code === ErrorCode.Unauthorized) forgetDirectorToken(room);
-    fail(error);
-  });
 
   const controller: ControlController = {
     preview(sourceId) {
@@ -207,12 +197,8 @@ export function createControlController({ room }: { room: string }): ControlCont
         const base = await (role === 'camera' ? links.cameraUrl : links.watchUrl);
         const url = `${base}&invite=${encodeURIComponent(invite.token)}`;
         if (role === 'camera') {
-          const qrDataUrl = await QRCode.toDataURL(url, {
-            margin: 1,
-            width: 256,
-            errorCorrectionLevel: 'L',
-          }).catch(() => null);
-          store.setState({ cameraUrl: url, qrDataUrl });
+          await showCameraLink(url);
+          sessionStorage.setItem(cameraLinkKey, JSON.stringify({ inviteId: invite.inviteId, url }));
         } else store.setState({ viewerUrl: url });
         await refreshInvites();
       });
@@ -246,5 +232,33 @@ export function createControlController({ room }: { room: string }): ControlCont
       void session?.close();
     },
   };
+  void (async () => {
+    const token = await obtainDirectorToken(room);
+    const current = new StudioSession({
+      roomId: room,
+      token,
+      displayName: 'Control room',
+      clientId: stableClientId(`director:${room}`),
+    });
+    session = current;
+    feeds = new SourceFeeds(current);
+    wire(current, feeds);
+    await current.connect();
+    await refreshInvites();
+    // The camera QR code is on screen from the start: this tab's link while its invite is still
+    // valid (so a reload keeps the code the crew already scanned), else a fresh one.
+    const saved = JSON.parse(sessionStorage.getItem(cameraLinkKey) ?? 'null') as {
+      inviteId: string;
+      url: string;
+    } | null;
+    const stillValid =
+      saved && store.getState().invites.some((i) => i.inviteId === saved.inviteId && !i.revoked);
+    if (saved && stillValid) await showCameraLink(saved.url);
+    else controller.createInvite('camera');
+  })().catch((error: unknown) => {
+    if (error instanceof RequestError && error.code === ErrorCode.Unauthorized) forgetDirectorToken(room);
+    fail(error);
+  });
+
   return controller;
 }
