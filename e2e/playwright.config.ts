@@ -12,6 +12,17 @@ const runtime = JSON.parse(readFileSync(new URL('../.runtime/runtime.json', impo
 /** Ports of the studio under test: not the defaults, so a running `npm start` does not clash. */
 export const ports = { studio: 3100, https: 3543, sfu: 4100, rtc: 44500 };
 
+/**
+ * The coturn tests/turn.spec.ts starts on loopback (REST shared-secret scheme). The studio is
+ * given its URL and secret for the whole run; while no coturn listens there, browsers' TURN
+ * allocations simply fail and host candidates carry the media as before.
+ */
+export const turn = {
+  port: 23478,
+  relayPorts: [51000, 51049] as const,
+  secret: 'e2e-turn-secret-not-for-production',
+};
+
 /** The secret in the director link (npm start makes a random one; tests fix theirs). */
 export const ADMIN_SECRET = 'e2e-admin-secret-not-for-production';
 
@@ -67,6 +78,8 @@ export default defineConfig({
       MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
       MICROSTUDIO_WORKERS: '2',
       MICROSTUDIO_ADMIN_SECRET: ADMIN_SECRET,
+      MICROSTUDIO_TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`,
+      MICROSTUDIO_TURN_SECRET: turn.secret,
       MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-e2e'),
     },
   },

@@ -1,7 +1,28 @@
 import type { NextConfig } from 'next';
 
-/** Basic headers for every response; a full CSP is a later issue. */
+/**
+ * Content Security Policy: everything from this origin only — scripts, styles, signaling
+ * (same-origin WebSocket through the studio's proxy) — media from local streams, images from
+ * this origin or data: (QR codes), nothing may frame the pages. Next.js's inline bootstrap
+ * scripts still need 'unsafe-inline' (a per-request nonce would remove it); no eval anywhere.
+ */
+const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self' ws: wss:",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers on every response. */
 const securityHeaders = [
+  { key: 'Content-Security-Policy', value: contentSecurityPolicy },
   { key: 'X-Content-Type-Options', value: 'nosniff' },
   { key: 'X-Frame-Options', value: 'DENY' },
   { key: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },

@@ -1,3 +1,4 @@
+import { ADMIN_SECRET } from '../playwright.config.ts';
 import { createInvite, expect, openControl, openPage, SOURCES, test, uniqueRoom } from './studio.ts';
 
 const [camA] = SOURCES as [(typeof SOURCES)[0]];
@@ -34,4 +35,22 @@ test('a camera link without an invite, or with a revoked one, says why and does 
 test('a control room opened without the director link explains what it needs', async ({ newContext }) => {
   const page = await openPage(await newContext(), `/control?room=${uniqueRoom('nodirector')}`);
   await expect(page.getByRole('alert').filter({ hasText: 'director link' })).toBeVisible();
+});
+
+test('pages carry a Content Security Policy and no secret reaches a client bundle', async ({ baseURL }) => {
+  const page = await fetch(`${baseURL}/control?room=main`);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-eval');
+  const html = await page.text();
+  const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1] as string);
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const body of [
+    html,
+    ...(await Promise.all(scripts.map(async (src) => (await fetch(new URL(src, baseURL))).text()))),
+  ]) {
+    expect(body).not.toContain(ADMIN_SECRET);
+    expect(body).not.toContain('MICROSTUDIO_TOKEN_SECRET');
+  }
 });

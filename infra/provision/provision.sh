@@ -31,6 +31,8 @@ CHROMIUM_BIN=$(command -v chromium || true)
 if [ "$for_tests" = 1 ]; then
   # Test tools cannot download their own browser here: use Debian's.
   apt_ensure chromium fonts-liberation
+  # The TURN end-to-end test (e2e/tests/turn.spec.ts) starts Debian's coturn on loopback.
+  apt_ensure coturn
   CHROMIUM_BIN=$(command -v chromium || true)
   [ -n "$CHROMIUM_BIN" ] || fail "chromium is not on PATH after installing it" "apt-get install -y chromium"
   # The recorder's upload tests need a real S3-protocol server (multipart ETags, ListParts, Abort).

@@ -4,12 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { announcedAddress, type Config } from '@microstudio/config';
 import { Authenticator } from './auth/Authenticator.ts';
+import { turnSettings } from './auth/turn.ts';
 import { createHttpApp } from './http/HttpApp.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRecorderApi } from './recording/RecorderApi.ts';
 import { RecordingService } from './recording/RecordingService.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
+import { allowedOrigins } from './signaling/origins.ts';
 import { createSignalingServer, type SignalingServer } from './signaling/SignalingServer.ts';
+import { WhipService } from './whip/WhipService.ts';
+import { createWhipHandler } from './whip/whipHttp.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
 
 export interface MediaNode {
@@ -19,6 +23,8 @@ export interface MediaNode {
   /** Checks tokens, issues director tokens and invites. */
   readonly auth: Authenticator;
   readonly recordings: RecordingService;
+  /** WHIP ingest sessions (server-side camera peers). */
+  readonly whip: WhipService;
   readonly signaling: SignalingServer;
   readonly httpServer: HttpServer;
   readonly host: string;
@@ -51,6 +57,12 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   const logger =
     options.logger ??
     createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, 'sfu', config.MICROSTUDIO_LOG_FORMAT);
+  // Checked before anything is started: TURN URLs without a secret are refused.
+  const turn = turnSettings(
+    config.MICROSTUDIO_TURN_URLS,
+    config.MICROSTUDIO_TURN_SECRET,
+    config.MICROSTUDIO_TURN_TTL_SECONDS,
+  );
   const announced = announcedAddress(config.MICROSTUDIO_ANNOUNCED_IP);
   const pool = await WorkerPool.create({
     size: config.MICROSTUDIO_WORKERS ?? availableParallelism(),
@@ -79,16 +91,28 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     secret: config.MICROSTUDIO_NODE_SECRET,
     logger: logger.child('recorder-api'),
   });
-  const httpServer = createServer(createHttpApp({ pool, registry, recorderApi }));
+  const httpServer = createServer(
+    createHttpApp({
+      pool,
+      registry,
+      recorderApi,
+      whip: (req, res) => whipHandler(req, res),
+      onError: (error) => logger.error('an HTTP route threw', { error: String(error) }),
+    }),
+  );
   const auth = new Authenticator({
     tokenSecret: config.MICROSTUDIO_TOKEN_SECRET ?? ephemeralTokenSecret(logger),
     adminSecret: config.MICROSTUDIO_ADMIN_SECRET,
   });
+  const whip = new WhipService({ registry, auth, logger: logger.child('whip') });
+  const whipHandler = createWhipHandler(whip, logger.child('whip'));
   const signaling = createSignalingServer(httpServer, {
     registry,
     auth,
+    allowedOrigins: allowedOrigins(config, announced),
     logger,
     maxMessagesPerSecond: config.MICROSTUDIO_MAX_MESSAGES_PER_SECOND,
+    turn,
   });
   const host = config.MICROSTUDIO_SFU_HOST;
   try {
@@ -113,6 +137,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     registry,
     auth,
     recordings,
+    whip,
     signaling,
     httpServer,
     host,
@@ -122,6 +147,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     close() {
       closing ??= (async () => {
         recordings.close();
+        whip.close();
         registry.close();
         await signaling.close();
         pool.close();

@@ -55,6 +55,10 @@ export const settings = {
     z.string().min(16).optional(),
     'Secret in the director link; it is traded for a director token. `npm start` generates one per run when unset (never a default password).',
   ),
+  MICROSTUDIO_ALLOWED_ORIGINS: setting(
+    z.string().optional(),
+    'Comma-separated web origins whose pages may open signaling connections. Default: the studio on localhost, 127.0.0.1 and the announced address, on its HTTP and HTTPS ports.',
+  ),
   MICROSTUDIO_MAX_PEERS_PER_ROOM: setting(
     positiveInt.default(64),
     'Peers (cameras, directors, viewers) one room admits.',
@@ -68,6 +72,21 @@ export const settings = {
   MICROSTUDIO_MAX_MESSAGES_PER_SECOND: setting(
     positiveInt.default(50),
     'Signaling messages per second per connection.',
+  ),
+  MICROSTUDIO_TURN_URLS: setting(
+    z
+      .string()
+      .regex(/^\s*turns?:[^,\s]+(\s*,\s*turns?:[^,\s]+)*\s*$/, 'comma-separated turn:/turns: URLs')
+      .optional(),
+    'TURN servers every join is given, comma-separated (`turn:host:3478?transport=udp,turns:host:5349`), each with short-lived credentials. Unset: no TURN. See README: TURN.',
+  ),
+  MICROSTUDIO_TURN_SECRET: setting(
+    z.string().min(16).optional(),
+    "Secret shared with coturn's `static-auth-secret` (REST scheme, `use-auth-secret`); the node signs per-join TURN credentials with it. Required with MICROSTUDIO_TURN_URLS.",
+  ),
+  MICROSTUDIO_TURN_TTL_SECONDS: setting(
+    z.coerce.number().int().min(60).max(86_400).default(3600),
+    'Lifetime of the TURN credentials a join gets, in seconds (they expire; there is no static TURN password).',
   ),
   MICROSTUDIO_INITIAL_OUTGOING_BITRATE: setting(
     positiveInt.min(100_000).max(100_000_000).default(3_000_000),

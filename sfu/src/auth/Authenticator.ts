@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { type TokenClaims, TokenError, TokenIssuer, type TokenRole } from '@microstudio/auth';
 import { ErrorCode, type Invite } from '@microstudio/protocol';
 import { RefusedError } from '../errors.ts';
+import { SafeEmitter } from '../util/SafeEmitter.ts';
 import { InviteBook, toInvite } from './InviteBook.ts';
 
 /** A director token lasts a show day; invites carry their own expiry. */
@@ -20,13 +21,19 @@ const unauthorized = (message: string) => new RefusedError(ErrorCode.Unauthorize
  * Who may join what: checks tokens at the door (signature, expiry, room, revocation, uses),
  * trades the admin secret for director tokens, and makes and revokes invites.
  */
-export class Authenticator {
+export type AuthenticatorEvents = {
+  /** An invite was revoked: whoever joined with it must be let go. */
+  revoked: [room: string, inviteId: string];
+};
+
+export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
   readonly #issuer: TokenIssuer;
   readonly #adminSecret: Buffer | undefined;
   readonly #book = new InviteBook();
   readonly #now: () => number;
 
   constructor(options: AuthenticatorOptions) {
+    super();
     this.#now = options.now ?? Date.now;
     this.#issuer = new TokenIssuer(options.tokenSecret, this.#now);
     this.#adminSecret = options.adminSecret ? Buffer.from(options.adminSecret) : undefined;
@@ -90,5 +97,6 @@ export class Authenticator {
     if (!this.#book.revoke(room, inviteId)) {
       throw new RefusedError(ErrorCode.NotFound, `no invite ${inviteId.slice(0, 64)} in this room`);
     }
+    this.safeEmit('revoked', room, inviteId);
   }
 }

@@ -10,6 +10,10 @@ export interface HttpAppDeps {
   startedAt?: number;
   /** The recorder's internal API (recording/RecorderApi.ts): answers the paths it owns. */
   recorderApi?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Called with what a route threw (for the log). */
+  onError?: (error: unknown) => void;
+  /** WHIP ingest (whip/whipHttp.ts): answers /whip/… itself. */
+  whip?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -26,9 +30,10 @@ export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: Se
   const startedAt = deps.startedAt ?? Date.now();
   // Created with the app so worker deaths are counted from the node's start.
   const metrics = createNodeMetrics({ pool: deps.pool, registry: deps.registry });
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (deps.recorderApi?.(req, res)) return;
+    if (deps.whip?.(req, res)) return;
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return json(res, 405, { error: 'method not allowed' });
@@ -47,5 +52,16 @@ export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: Se
       return;
     }
     json(res, 404, { error: 'not found' });
+  };
+  // Last line of defence: a route that throws answers 500 for that request instead of taking
+  // the node (and every show on it) down.
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.destroy();
+      deps.onError?.(error);
+    }
   };
 }

@@ -44,7 +44,15 @@ export function createRecorderApi(
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path !== RECORDER_API_PREFIX && !path.startsWith(`${RECORDER_API_PREFIX}/`)) return false;
-    const route = path.slice(RECORDER_API_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+    let route: string[];
+    try {
+      route = path.slice(RECORDER_API_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      // Malformed percent-encoding (e.g. %E0): decodeURIComponent throws URIError, which thrown
+      // here (outside the promise) would be an uncaught exception that stops the node.
+      reply(res, 400, { error: 'malformed percent-encoding in the path' });
+      return true;
+    }
     handle(deps, req, route).then(
       ({ status, body }) => reply(res, status, body),
       (error: unknown) => {

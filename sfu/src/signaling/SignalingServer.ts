@@ -13,10 +13,12 @@ import {
 } from '@microstudio/protocol';
 import { Server, type Socket } from 'socket.io';
 import type { Authenticator } from '../auth/Authenticator.ts';
+import type { TurnSettings } from '../auth/turn.ts';
 import type { Logger } from '../log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { toProtocolError } from './errors.ts';
 import { handleDirectorAuth, handleJoin, joinedHandlers } from './handlers.ts';
+import { isAllowedOrigin } from './origins.ts';
 import { requiredGrant } from './policy.ts';
 import { Session } from './Session.ts';
 
@@ -26,8 +28,12 @@ export interface SignalingDeps {
   logger: Logger;
   /** MICROSTUDIO_MAX_MESSAGES_PER_SECOND. */
   maxMessagesPerSecond: number;
+  /** Web origins allowed to connect (see origins.ts). */
+  allowedOrigins: ReadonlySet<string>;
   /** How long a join waits for a recovering room (default 3 s). */
   joinRecoveryWaitMs?: number;
+  /** TURN servers and the REST secret; undefined = joins get no ICE servers. */
+  turn?: TurnSettings | undefined;
 }
 
 export interface SignalingServer {
@@ -50,18 +56,37 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
   const io = new Server<Record<string, never>, ServerToClientEvents>(httpServer, {
     path: '/socket.io',
     maxHttpBufferSize: TRANSPORT_MAX_BYTES,
-    // The studio proxies /socket.io; tighten when nodes are exposed directly.
-    cors: { origin: true },
+    cors: { origin: [...deps.allowedOrigins] },
+    allowRequest: (req, callback) => {
+      const allowed = isAllowedOrigin(req.headers.origin, deps.allowedOrigins);
+      if (!allowed)
+        log.warn('refused a connection from another origin', { origin: req.headers.origin?.slice(0, 100) });
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
   });
   const handlerDeps = {
     registry: deps.registry,
     auth: deps.auth,
     joinRecoveryWaitMs: deps.joinRecoveryWaitMs ?? 3000,
+    turn: deps.turn,
   };
   let closed = false;
 
+  const sessions = new Set<Session>();
+  // A revoked invite lets go of the devices that joined with it: their connection closes and
+  // their re-join is refused, so the page says the invite was revoked.
+  deps.auth.on('revoked', (room, inviteId) => {
+    for (const session of sessions) {
+      if (session.claims?.jti === inviteId && session.claims.room === room) {
+        log.info('disconnecting a revoked invite', { socket: session.socket.id, room });
+        session.socket.disconnect(true);
+      }
+    }
+  });
+
   io.on('connection', (socket: Socket<Record<string, never>, ServerToClientEvents>) => {
     const session = new Session(socket, deps.maxMessagesPerSecond, log);
+    sessions.add(session);
     log.debug('connected', { socket: socket.id });
     socket.onAny((event: string, ...args: unknown[]) => {
       const last = args.at(-1);
@@ -82,6 +107,7 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
         .catch((error: unknown) => ack({ ok: false, error: toProtocolError(error, log, 'dispatch') }));
     });
     socket.on('disconnect', (reason) => {
+      sessions.delete(session);
       const { room } = session;
       const peer = session.release();
       if (room && peer) room.leave(peer);

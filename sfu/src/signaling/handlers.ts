@@ -1,6 +1,7 @@
 import type { RequestName, RequestOf, ResponseOf, RtpParameters } from '@microstudio/protocol';
 import { ErrorCode } from '@microstudio/protocol';
 import type { Authenticator } from '../auth/Authenticator.ts';
+import { iceServersFor, type TurnSettings } from '../auth/turn.ts';
 import { RefusedError } from '../errors.ts';
 import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
@@ -13,6 +14,8 @@ export interface HandlerDeps {
   auth: Authenticator;
   /** How long a join waits for a recovering room before answering ROOM_RECOVERING. */
   joinRecoveryWaitMs: number;
+  /** TURN servers and the REST secret; undefined = no ICE servers. */
+  turn?: TurnSettings | undefined;
 }
 
 /** What a handler for a joined peer receives. */
@@ -58,7 +61,8 @@ export async function handleJoin(
       peerId: peer.id,
       role: peer.role,
       routerRtpCapabilities: room.wireRtpCapabilities,
-      iceServers: [],
+      // Fresh short-lived TURN credentials on every join (REST scheme), never a static password.
+      iceServers: iceServersFor(deps.turn, payload.clientId),
       room: room.snapshot(),
     };
   } finally {

@@ -1,0 +1,538 @@
+/**
+ * fast-check arbitraries for the fuzz test (test/fuzz.test.ts): hostile socket.io messages and
+ * hostile HTTP requests against a media node. Nothing here talks to the node; the test does.
+ */
+import {
+  MAX_MESSAGE_BYTES,
+  type RequestName,
+  type RtpCapabilities,
+  requestNames,
+  TRANSPORT_MAX_BYTES,
+} from '@microstudio/protocol';
+import fc from 'fast-check';
+import { dtlsParameters, opusParameters, vp8SimulcastParameters } from '../helpers.ts';
+
+/** A placeholder for "an id the node handed out during the run", resolved when sent. */
+export class LearnedId {
+  constructor(readonly index: number) {}
+}
+
+export interface FuzzContext {
+  /** Ids that exist in the node (other peers' transports and producers, source ids, ...). */
+  knownIds: string[];
+  /** Tokens that must never open the fuzzed room: forged, expired, for another room, truncated. */
+  badTokens: string[];
+  roomId: string;
+  caps: RtpCapabilities;
+}
+
+/** One generated socket.io message. */
+export interface FuzzMessage {
+  /** Which of the test's connections sends it. */
+  connection: number;
+  event: string;
+  /** Arguments before the ack callback (0, 1 or several). */
+  args: unknown[];
+  /** false: sent without an ack callback (the node drops it; nothing to wait for). */
+  withAck: boolean;
+  kind: 'template' | 'raw' | 'unknown-event' | 'huge' | 'deep' | 'binary' | 'pollution';
+}
+
+const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
+
+/** An object with an own enumerable `key` (so `__proto__` survives JSON.stringify as a key). */
+export function withOwnKey(target: Record<string, unknown>, key: string, value: unknown) {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  return target;
+}
+
+const pollutionArb: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(fc.constantFrom(...POLLUTION_KEYS), fc.constantFrom(...POLLUTION_KEYS, 'polluted'), fc.jsonValue())
+  .map(([outer, inner, value]) => withOwnKey({}, outer, withOwnKey({}, inner, value)));
+
+/** Nested arrays/objects `depth` levels deep, built iteratively (no recursion in the generator). */
+export function nested(depth: number, objects: boolean): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) value = objects ? { a: value } : [value];
+  return value;
+}
+
+const deepArb = fc.tuple(fc.integer({ min: 50, max: 4000 }), fc.boolean()).map(([d, o]) => nested(d, o));
+
+const bufferArb = fc.oneof(
+  fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)),
+  fc.integer({ min: 1, max: 200_000 }).map((n) => Buffer.alloc(n, 0x41)),
+);
+
+const hostileNumbers = [
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  -1,
+  -0,
+  0,
+  1,
+  2,
+  3,
+  0.5,
+  2 ** 31,
+  2 ** 32 + 1,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e308,
+  Number.MIN_VALUE,
+  Number.MAX_SAFE_INTEGER,
+];
+const hostileStrings = [
+  '',
+  ' ',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '\u0000',
+  '\ud800',
+  '\u202e',
+  'send',
+  'recv',
+  'video',
+  'audio',
+  'director',
+  'null',
+  '{}',
+  '[]',
+  '../../etc/passwd',
+  '💥'.repeat(40),
+  'a'.repeat(129),
+  'a'.repeat(257),
+  'a'.repeat(4097),
+];
+
+/** Any one hostile value (small): wrong types, odd numbers, pollution keys, buffers, nesting. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    arbitrary: fc.constantFrom<unknown>(...hostileNumbers, ...hostileStrings, null, undefined, true, false),
+    weight: 6,
+  },
+  { arbitrary: fc.string({ unit: 'binary', maxLength: 80 }), weight: 2 },
+  { arbitrary: fc.oneof(fc.integer(), fc.double()), weight: 2 },
+  {
+    arbitrary: fc.anything({
+      maxDepth: 3,
+      maxKeys: 5,
+      withNullPrototype: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withSparseArray: true,
+      withObjectString: true,
+      withTypedArray: true,
+      stringUnit: 'binary',
+    }),
+    weight: 3,
+  },
+  { arbitrary: fc.array(fc.jsonValue(), { maxLength: 4 }), weight: 1 },
+  { arbitrary: pollutionArb, weight: 2 },
+  { arbitrary: bufferArb, weight: 1 },
+  { arbitrary: fc.integer({ min: 10, max: 300 }).map((d) => nested(d, d % 2 === 0)), weight: 1 },
+);
+
+/** A garbage/forged token string. */
+function tokenArb(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...ctx.badTokens), weight: 4 },
+    { arbitrary: fc.string({ minLength: 16, maxLength: 200 }), weight: 2 },
+    {
+      arbitrary: fc
+        .tuple(fc.base64String({ maxLength: 60 }), fc.base64String({ maxLength: 200 }), fc.base64String())
+        .map(([h, p, s]) => `${h}.${p}.${s}`.replaceAll('=', '')),
+      weight: 2,
+    },
+    { arbitrary: hostileValue, weight: 1 },
+  );
+}
+
+function idArb(ctx: FuzzContext): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...ctx.knownIds), weight: 4 },
+    { arbitrary: fc.nat().map((n) => new LearnedId(n)), weight: 3 },
+    { arbitrary: fc.uuid(), weight: 1 },
+    { arbitrary: fc.string({ minLength: 1, maxLength: 140 }), weight: 1 },
+  );
+}
+
+/** A plausible (often valid) payload for each request: the starting point of the mutations. */
+function templateArb(ctx: FuzzContext, name: RequestName): fc.Arbitrary<unknown> {
+  const id = idArb(ctx);
+  const str = fc.string({ minLength: 1, maxLength: 70 });
+  switch (name) {
+    case 'auth:director':
+      return fc.record({ roomId: fc.constantFrom(ctx.roomId, 'other'), adminSecret: str });
+    case 'room:join':
+      return fc.record({
+        roomId: fc.oneof(fc.constant(ctx.roomId), str),
+        token: tokenArb(ctx),
+        displayName: str,
+        clientId: str,
+      });
+    case 'invite:create':
+      return fc.record(
+        {
+          role: fc.constantFrom('camera', 'viewer', 'director', 'guest', 'node', 'recorder'),
+          ttlSeconds: fc.integer({ min: -10, max: 8 * 24 * 3600 }),
+          uses: fc.integer({ min: -1, max: 1001 }),
+          label: str,
+        },
+        { requiredKeys: ['role', 'ttlSeconds'] },
+      );
+    case 'invite:revoke':
+      return fc.record({ inviteId: id });
+    case 'transport:create':
+      return fc.record({ direction: fc.constantFrom('send', 'recv', 'both', 'SEND') });
+    case 'transport:connect':
+      return fc.record({ transportId: id, dtlsParameters: fc.constant(dtlsParameters) });
+    case 'transport:restartIce':
+      return fc.record({ transportId: id });
+    case 'producer:create':
+      return fc.record({
+        transportId: id,
+        kind: fc.constantFrom('audio', 'video', 'data'),
+        rtpParameters: fc.oneof(
+          fc.constant(null).map(() => vp8SimulcastParameters()),
+          fc.constant(null).map(() => opusParameters()),
+        ),
+        purpose: fc.constantFrom('camera', 'mic', 'screen', 'program'),
+      });
+    case 'producer:close':
+    case 'producer:pause':
+    case 'producer:resume':
+      return fc.record({ producerId: id });
+    case 'consumer:create':
+      return fc.record(
+        {
+          transportId: id,
+          producerId: id,
+          rtpCapabilities: fc.constant(null).map(() => structuredClone(ctx.caps)),
+          spatialLayer: fc.integer({ min: -1, max: 3 }),
+        },
+        { requiredKeys: ['transportId', 'producerId', 'rtpCapabilities'] },
+      );
+    case 'consumer:resume':
+    case 'consumer:close':
+      return fc.record({ consumerId: id });
+    case 'consumer:setLayers':
+      return fc.record(
+        {
+          consumerId: id,
+          spatialLayer: fc.integer({ min: -1, max: 3 }),
+          temporalLayer: fc.integer({ min: -1, max: 3 }),
+        },
+        { requiredKeys: ['consumerId', 'spatialLayer'] },
+      );
+    case 'program:preview':
+      return fc.record({ sourceId: id });
+    case 'program:auto':
+      return fc.record({ durationMs: fc.integer({ min: 0, max: 6000 }) }, { requiredKeys: [] });
+    case 'room:leave':
+    case 'invite:list':
+    case 'program:cut':
+      return fc.constant(null).map(() => ({}));
+  }
+}
+
+type Mutation =
+  | { op: 'set'; path: number[]; value: unknown }
+  | { op: 'delete'; path: number[] }
+  | { op: 'addKey'; path: number[]; key: string; value: unknown }
+  | { op: 'wrap'; path: number[] };
+
+const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      op: fc.constant('set' as const),
+      path: fc.array(fc.nat(), { maxLength: 5 }),
+      value: hostileValue,
+    }),
+    weight: 5,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('delete' as const),
+      path: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('addKey' as const),
+      path: fc.array(fc.nat(), { maxLength: 4 }),
+      key: fc.oneof(fc.constantFrom(...POLLUTION_KEYS), fc.string({ maxLength: 12 })),
+      value: hostileValue,
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('wrap' as const), path: fc.array(fc.nat(), { maxLength: 4 }) }),
+    weight: 1,
+  },
+);
+
+function isContainer(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !ArrayBuffer.isView(value) &&
+    !(value instanceof LearnedId) &&
+    !Object.isFrozen(value)
+  );
+}
+
+/** Applies a mutation in place (walking `path` as choices among existing keys); returns the root. */
+function mutate(root: unknown, m: Mutation): unknown {
+  const steps = m.path.length - (m.op === 'addKey' ? 0 : 1);
+  if (m.path.length === 0 && m.op !== 'addKey')
+    return m.op === 'set' ? m.value : m.op === 'wrap' ? [root] : root;
+  let parent: unknown = root;
+  for (let i = 0; i < steps; i++) {
+    if (!isContainer(parent)) return root;
+    const keys = Object.keys(parent);
+    if (keys.length === 0) return root;
+    parent = parent[keys[(m.path[i] ?? 0) % keys.length] as string];
+  }
+  if (!isContainer(parent)) return root;
+  if (m.op === 'addKey') {
+    withOwnKey(parent, m.key, m.value);
+    return root;
+  }
+  const keys = Object.keys(parent);
+  if (keys.length === 0) return root;
+  const key = keys[(m.path.at(-1) ?? 0) % keys.length] as string;
+  if (m.op === 'set') parent[key] = m.value;
+  else if (m.op === 'delete') delete parent[key];
+  else parent[key] = [parent[key]];
+  return root;
+}
+
+const unknownEventArb = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'room:JOIN',
+    'room:join ',
+    ' room:join',
+    'room',
+    ':',
+    'transport:create\u0000',
+    'invite:delete',
+    'program:fade',
+    'x'.repeat(10_000),
+  ),
+  fc.constantFrom(...requestNames).map((n) => `${n}x`),
+);
+
+/** Sizes around MAX_MESSAGE_BYTES (JSON bytes), and above it up to below the transport cap. */
+const hugeSizeArb = fc.oneof(
+  fc.integer({ min: MAX_MESSAGE_BYTES - 64, max: MAX_MESSAGE_BYTES + 64 }),
+  // Stays 64 KiB below the transport cap: above it socket.io closes the connection by design.
+  fc.integer({ min: MAX_MESSAGE_BYTES - 4096, max: TRANSPORT_MAX_BYTES - 64 * 1024 }),
+);
+
+/** One hostile socket.io message for one of `connections` connections. */
+export function messageArb(ctx: FuzzContext, connections: number): fc.Arbitrary<FuzzMessage> {
+  const name = fc.constantFrom(...requestNames);
+  const connection = fc.nat(connections - 1);
+  const withAck = fc.oneof(
+    { arbitrary: fc.constant(true), weight: 30 },
+    { arbitrary: fc.constant(false), weight: 1 },
+  );
+  // Extra arguments: usually none, sometimes junk before the ack, sometimes no payload at all.
+  const shape = fc.oneof(
+    { arbitrary: fc.constant<unknown[] | null>(null), weight: 12 },
+    { arbitrary: fc.constant<unknown[] | null>([]), weight: 1 },
+    { arbitrary: fc.array(hostileValue, { minLength: 1, maxLength: 3 }), weight: 1 },
+  );
+  const send = (kind: FuzzMessage['kind'], event: fc.Arbitrary<string>, payload: fc.Arbitrary<unknown>) =>
+    fc.record({ connection, event, payload, shape, withAck }).map(
+      ({ connection, event, payload, shape, withAck }): FuzzMessage => ({
+        connection,
+        event,
+        args: shape === null ? [payload] : shape.length === 0 ? [] : [payload, ...shape],
+        withAck,
+        kind,
+      }),
+    );
+  const mutated = name.chain((n) =>
+    send(
+      'template',
+      fc.constant(n),
+      fc
+        .tuple(templateArb(ctx, n), fc.array(mutationArb, { maxLength: 3 }))
+        .map(([payload, mutations]) => mutations.reduce(mutate, payload)),
+    ),
+  );
+  return fc.oneof(
+    { arbitrary: mutated, weight: 48 },
+    { arbitrary: send('raw', name, hostileValue), weight: 12 },
+    { arbitrary: send('unknown-event', unknownEventArb, hostileValue), weight: 8 },
+    {
+      arbitrary: send(
+        'huge',
+        fc.oneof(name, unknownEventArb),
+        fc
+          .tuple(hugeSizeArb, fc.constantFrom('roomId', 'token', 'transportId', 'x'))
+          .map(([size, key]) => ({ [key]: 'h'.repeat(Math.max(0, size - key.length - 6)) })),
+      ),
+      weight: 1,
+    },
+    { arbitrary: send('deep', name, deepArb), weight: 2 },
+    { arbitrary: send('binary', name, bufferArb), weight: 2 },
+    { arbitrary: send('pollution', name, pollutionArb), weight: 4 },
+  );
+}
+
+// ---- HTTP ----
+
+export interface FuzzHttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+const junkSegment = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@-]{0,24}$/),
+  fc.constantFrom(
+    '%',
+    '%zz',
+    '%E0%A4%A',
+    '%00',
+    '%2e%2e',
+    '..',
+    '.',
+    '%2F',
+    '%C0%AE',
+    '%ff%fe',
+    '%25',
+    '%u0041',
+  ),
+);
+const junkQuery = fc.oneof(
+  fc.constant(''),
+  fc.stringMatching(/^\?[A-Za-z0-9=&%._~-]{0,40}$/),
+  fc
+    .record({
+      EIO: fc.constantFrom('3', '4', '5', '9', '-1', 'x', ''),
+      transport: fc.constantFrom('polling', 'websocket', 'webtransport', 'junk', ''),
+      sid: fc.oneof(fc.constant(undefined), fc.stringMatching(/^[A-Za-z0-9_-]{0,30}$/)),
+      extra: fc.constantFrom('', '&j=0', '&b64=1', '&t=abc', '&%zz=%', '&__proto__[x]=1'),
+    })
+    .map(
+      ({ EIO, transport, sid, extra }) =>
+        `?EIO=${EIO}&transport=${transport}${sid === undefined ? '' : `&sid=${sid}`}${extra}`,
+    ),
+);
+
+export function httpRequestArb(
+  secret: string,
+  roomId: string,
+  knownIds: string[],
+): fc.Arbitrary<FuzzHttpRequest> {
+  const recorder = '/internal/recorder/v1';
+  const id = fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), junkSegment);
+  const base = fc.oneof(
+    fc.constantFrom(
+      '/healthz',
+      '/metrics',
+      '/',
+      '/favicon.ico',
+      '/socket.io/',
+      '/socket.io',
+      recorder,
+      `${recorder}/`,
+    ),
+    fc.constantFrom(`${recorder}/recordings`, `${recorder}/rooms/${roomId}/sources`),
+    id.map((i) => `${recorder}/recordings/${i}`),
+    fc
+      .tuple(id, fc.constantFrom('resume', 'keyframe', 'stop', ''))
+      .map(([i, a]) => `${recorder}/recordings/${i}/${a}`),
+    id.map((i) => `${recorder}/rooms/${i}/sources`),
+  );
+  const path = fc
+    .tuple(base, fc.array(junkSegment, { maxLength: 3 }), junkQuery)
+    .map(([b, extra, q]) => `${[b, ...extra].join('/')}${q}`);
+  const auth = fc.constantFrom(
+    undefined,
+    `Bearer ${secret}`,
+    `Bearer ${secret}`,
+    `Bearer ${secret}x`,
+    `Bearer ${secret.slice(1)}`,
+    'Bearer ',
+    'Bearer',
+    `bearer ${secret}`,
+    `Basic ${Buffer.from(`a:${secret}`).toString('base64')}`,
+    `Bearer ${'A'.repeat(8000)}`,
+  );
+  const headerName = fc
+    .stringMatching(/^[a-z][a-z0-9-]{0,20}$/)
+    .filter(
+      (h) => !['host', 'content-length', 'transfer-encoding', 'connection', 'expect', 'upgrade'].includes(h),
+    );
+  const headers = fc
+    .tuple(
+      auth,
+      fc.constantFrom(
+        undefined,
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/json; charset=utf-16',
+      ),
+      fc.dictionary(headerName, fc.stringMatching(/^[ -~]{0,60}$/), { maxKeys: 3 }),
+      fc.constantFrom(undefined, 'http://evil.example', 'null'),
+    )
+    .map(([a, ct, extra, origin]) => ({
+      ...extra,
+      ...(a !== undefined ? { authorization: a } : {}),
+      ...(ct !== undefined ? { 'content-type': ct } : {}),
+      ...(origin !== undefined ? { origin } : {}),
+    }));
+  const recordingBody = fc.record(
+    {
+      roomId: fc.oneof(fc.constant(roomId), fc.string()),
+      producerId: fc.oneof(fc.uuid(), fc.string()),
+      ip: fc.constantFrom('127.0.0.1', '::1', '999.1.1.1', 'localhost', ''),
+      rtpPort: fc.oneof(fc.integer({ min: -1, max: 70000 }), fc.constant(Number.NaN)),
+      rtcpPort: fc.integer({ min: -1, max: 70000 }),
+    },
+    { requiredKeys: [] },
+  );
+  const body = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(''),
+    recordingBody.map((b) => JSON.stringify(b)),
+    fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.constantFrom(
+      '{',
+      '{"__proto__":{"polluted":1}}',
+      '{"constructor":{"prototype":{"polluted":1}}}',
+      '[]',
+      'null',
+      'a'.repeat(20_000),
+      `[${'['.repeat(5000)}`,
+    ),
+  );
+  return fc
+    .record({
+      method: fc.constantFrom('GET', 'GET', 'HEAD', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+      path,
+      headers,
+      body,
+    })
+    .map((r) => ({ ...r, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body }));
+}
