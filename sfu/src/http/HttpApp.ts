@@ -30,7 +30,7 @@ export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: Se
   const startedAt = deps.startedAt ?? Date.now();
   // Created with the app so worker deaths are counted from the node's start.
   const metrics = createNodeMetrics({ pool: deps.pool, registry: deps.registry });
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (deps.recorderApi?.(req, res)) return;
     if (deps.whip?.(req, res)) return;
