@@ -4,32 +4,13 @@
  * program monitor). Real nodes, real Chromium, fake-device test patterns; prints percentiles.
  *   npm run bench -w @microstudio/e2e        (CUTS=40 to change the sample size)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Page } from '@playwright/test';
-import config, { ADMIN_SECRET, ports } from '../playwright.config.ts';
+import config from '../playwright.config.ts';
 import { SOURCES } from '../tests/studio.ts';
+import { base, directorInvites, startStudio } from './harness.ts';
 
 const CUTS = Number(process.env.CUTS ?? 30);
-const base = `http://127.0.0.1:${ports.studio}`;
-
-function startStudio(): ChildProcess {
-  const env = { ...process.env, ...(config.webServer as { env: Record<string, string> }).env };
-  env.MICROSTUDIO_DATA_DIR = join(tmpdir(), 'microstudio-bench');
-  return spawn(process.execPath, ['../scripts/start.mjs', '--no-build'], { env, stdio: 'ignore' });
-}
-
-async function waitUp(): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/api/studio-info`)).ok) return;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error('studio did not start');
-}
 
 /** In the page: on every presented frame of `label`'s video, note when its corner turns `rgb`. */
 async function armColourWatch(page: Page, label: string, rgb: [number, number, number]): Promise<void> {
@@ -72,25 +53,17 @@ function percentiles(values: number[]): string {
   return `p50 ${p(0.5)} ms · p95 ${p(0.95)} ms · max ${s.at(-1)?.toFixed(0)} ms (n=${s.length})`;
 }
 
-const studio = startStudio();
+const studio = startStudio('cut');
 const browser = await chromium.launch({
   executablePath: config.use?.launchOptions?.executablePath,
   args: config.use?.launchOptions?.args,
 });
 try {
-  await waitUp();
+  await studio.ready();
   const room = `bench-${Date.now().toString(36)}`;
   const [a, b] = SOURCES as [(typeof SOURCES)[0], (typeof SOURCES)[0]];
   const control = await (await browser.newContext()).newPage();
-  await control.goto(`${base}/control?room=${room}#admin=${ADMIN_SECRET}`);
-  const invite = async (button: string, link: string) => {
-    await control.getByRole('button', { name: button }).click();
-    const anchor = control.getByRole('link', { name: link });
-    await anchor.waitFor();
-    return new URL((await anchor.getAttribute('href')) as string).searchParams.get('invite') as string;
-  };
-  const cameraInvite = await invite('New camera invite', 'Camera join link');
-  const viewerInvite = await invite('New viewer link', 'Viewer link');
+  const { camera: cameraInvite, viewer: viewerInvite } = await directorInvites(control, room);
   for (const source of [a, b]) {
     const page = await (await browser.newContext()).newPage();
     const query = new URLSearchParams({
@@ -128,5 +101,5 @@ try {
   console.log(`cut key → new source presented, program monitor:   ${percentiles(toMonitor)}`);
 } finally {
   await browser.close();
-  studio.kill('SIGTERM');
+  studio.process.kill('SIGTERM');
 }

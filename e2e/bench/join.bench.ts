@@ -12,43 +12,13 @@
  * Real nodes on their own ports (never the e2e suite's), Debian Chromium; prints percentiles.
  *   npm run bench:join -w @microstudio/e2e       (JOINS=40 to change the sample size)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from '@playwright/test';
-import config, { ADMIN_SECRET } from '../playwright.config.ts';
+import config from '../playwright.config.ts';
 import { CAMERA_QUALITY, SOURCES } from '../tests/studio.ts';
+import { base, directorInvites, startStudio } from './harness.ts';
 
 const JOINS = Number(process.env.JOINS ?? 25);
-/** Not the e2e suite's ports (3100/3543/4100/44500), so a running test never clashes. */
-const ports = { studio: 3300, https: 3743, sfu: 4300, rtc: 44700 };
-const base = `http://127.0.0.1:${ports.studio}`;
-
-function startStudio(): ChildProcess {
-  const env = { ...process.env, ...(config.webServer as { env: Record<string, string> }).env };
-  Object.assign(env, {
-    MICROSTUDIO_SFU_PORT: String(ports.sfu),
-    MICROSTUDIO_SFU_URL: `http://127.0.0.1:${ports.sfu}`,
-    MICROSTUDIO_STUDIO_PORT: String(ports.studio),
-    MICROSTUDIO_STUDIO_HTTPS_PORT: String(ports.https),
-    MICROSTUDIO_RTC_PORT: String(ports.rtc),
-    MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-bench-join'),
-  });
-  // Builds the studio first (Turborepo-cached), so the SDK's performance marks are in the bundle.
-  return spawn(process.execPath, ['../scripts/start.mjs'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-}
-
-async function waitUp(): Promise<void> {
-  for (let i = 0; i < 1500; i++) {
-    if (studio.exitCode !== null) throw new Error(`the studio exited (${studio.exitCode}) before it was up`);
-    try {
-      if ((await fetch(`${base}/api/studio-info`)).ok) return;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error('studio did not start');
-}
 
 /**
  * Runs in the page before its own scripts: when the program video appears, records the first
@@ -89,27 +59,19 @@ function percentiles(values: number[]): string {
   return `p50 ${p(0.5)?.padStart(5)} ms · p95 ${p(0.95)?.padStart(5)} ms · max ${s.at(-1)?.toFixed(0).padStart(5)} ms (n=${s.length})`;
 }
 
-const studio = startStudio();
+const studio = startStudio('join');
 const browser = await chromium.launch({
   executablePath: config.use?.launchOptions?.executablePath,
   args: config.use?.launchOptions?.args,
 });
 try {
-  await waitUp();
+  await studio.ready();
   const room = `join-${Date.now().toString(36)}`;
   const source = SOURCES[0] as (typeof SOURCES)[0];
   // The director link makes the invites (as in cut-latency.bench.ts), then puts the camera on
   // program once (program state lives on the node).
   const control = await (await browser.newContext()).newPage();
-  await control.goto(`${base}/control?room=${room}#admin=${ADMIN_SECRET}`);
-  const invite = async (button: string, link: string) => {
-    await control.getByRole('button', { name: button }).click();
-    const anchor = control.getByRole('link', { name: link });
-    await anchor.waitFor();
-    return new URL((await anchor.getAttribute('href')) as string).searchParams.get('invite') as string;
-  };
-  const cameraInvite = await invite('New camera invite', 'Camera join link');
-  const viewerInvite = await invite('New viewer link', 'Viewer link');
+  const { camera: cameraInvite, viewer: viewerInvite } = await directorInvites(control, room);
   const camera = await (await browser.newContext()).newPage();
   const cameraQuery = new URLSearchParams({
     room,
@@ -183,5 +145,5 @@ try {
   }
 } finally {
   await browser.close();
-  studio.kill('SIGTERM');
+  studio.process.kill('SIGTERM');
 }

@@ -1,0 +1,80 @@
+/**
+ * What the browser benchmarks share: the whole studio started by the same launcher as
+ * `npm start`, on ports of its own (never the e2e suite's 3100/3543/4100/44500, so a running
+ * test never clashes), and the director's invites made the way a director makes them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Page } from '@playwright/test';
+import config, { ADMIN_SECRET } from '../playwright.config.ts';
+
+const ports = { studio: 3300, https: 3743, sfu: 4300, rtc: 44700 };
+export const base = `http://127.0.0.1:${ports.studio}`;
+
+export interface BenchStudio {
+  process: ChildProcess;
+  /** Resolves once the studio answers; rejects if it exits first or takes over 5 minutes. */
+  ready(): Promise<void>;
+}
+
+/** Starts the studio (its build first, cached by Turborepo, so the page has the current SDK). */
+export function startStudio(name: string): BenchStudio {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...(config.webServer as { env: Record<string, string> }).env,
+    MICROSTUDIO_SFU_PORT: String(ports.sfu),
+    MICROSTUDIO_SFU_URL: `http://127.0.0.1:${ports.sfu}`,
+    MICROSTUDIO_STUDIO_PORT: String(ports.studio),
+    MICROSTUDIO_STUDIO_HTTPS_PORT: String(ports.https),
+    MICROSTUDIO_RTC_PORT: String(ports.rtc),
+    MICROSTUDIO_DATA_DIR: join(tmpdir(), `microstudio-bench-${name}`),
+  };
+  const child = spawn(process.execPath, ['../scripts/start.mjs'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    process: child,
+    async ready() {
+      for (let i = 0; i < 1500; i++) {
+        if (child.exitCode !== null)
+          throw new Error(`the studio exited (${child.exitCode}) before it was up`);
+        try {
+          if ((await fetch(`${base}/api/studio-info`)).ok) return;
+        } catch {
+          // not up yet
+        }
+        await sleep(200);
+      }
+      throw new Error('the studio did not start within 5 minutes');
+    },
+  };
+}
+
+/** Opens the control room with the director link and makes a camera and a viewer invite. */
+export async function directorInvites(
+  control: Page,
+  room: string,
+): Promise<{ camera: string; viewer: string }> {
+  await control.goto(`${base}/control?room=${room}#admin=${ADMIN_SECRET}`);
+  const invite = async (button: string, link: string, previous: string | null) => {
+    await control.getByRole('button', { name: button }).click();
+    const anchor = control.getByRole('link', { name: link });
+    await control.waitForFunction(
+      ([label, before]) => {
+        const a = document.querySelector(`a[aria-label="${label}"]`);
+        return a !== null && a.getAttribute('href') !== before;
+      },
+      [link, previous] as const,
+    );
+    return new URL((await anchor.getAttribute('href')) as string).searchParams.get('invite') as string;
+  };
+  // The control room shows a camera link of its own from the start: wait for it, then make ours.
+  const shown = control.getByRole('link', { name: 'Camera join link' });
+  await shown.waitFor();
+  const camera = await invite('New camera invite', 'Camera join link', await shown.getAttribute('href'));
+  const viewer = await invite('New viewer link', 'Viewer link', null);
+  return { camera, viewer };
+}
