@@ -1,37 +1,8 @@
+import type { RecorderSource, RecordingInfo } from '@microstudio/protocol';
 import { NodeApiError } from './errors.ts';
 
-/** Mirrors sfu/src/recording/schemas.ts (the node's answers). */
-export interface RecordingRtp {
-  payloadType: number;
-  mimeType: string;
-  clockRate: number;
-  channels?: number;
-  parameters: Record<string, string | number>;
-  ssrc: number;
-}
-
-export interface RecordingAnchor {
-  rtpTimestamp: number;
-  wallClockMs: number;
-}
-
-export interface RecordingInfo {
-  recordingId: string;
-  roomId: string;
-  producerId: string;
-  sourceId: string;
-  kind: 'audio' | 'video';
-  paused: boolean;
-  closedReason: string | null;
-  anchor: RecordingAnchor | null;
-  rtp: RecordingRtp;
-}
-
-export interface SourceInfo {
-  sourceId: string;
-  displayName: string;
-  tracks: { producerId: string; kind: 'audio' | 'video'; purpose: string; paused: boolean }[];
-}
+export type { RecordingAnchor, RecordingInfo, RecordingRtp } from '@microstudio/protocol';
+export type SourceInfo = RecorderSource;
 
 /** The media node's internal recorder API (/internal/recorder/v1, Bearer secret). */
 export class NodeClient {

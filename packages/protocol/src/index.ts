@@ -2,6 +2,7 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './limits.ts';
 export * from './media.ts';
+export * from './recorder.ts';
 export * from './requests.ts';
 export * from './result.ts';
 export * from './room.ts';
