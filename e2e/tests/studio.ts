@@ -55,35 +55,33 @@ export async function openPage(context: BrowserContext, path: string): Promise<P
   return page;
 }
 
-/** Sum of inbound video framesDecoded over all of the page's peer connections (getStats). */
-export async function framesDecoded(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-    let total = 0;
-    for (const pc of pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') total += s.framesDecoded ?? 0;
-      });
-    }
-    return total;
-  });
+/** Sum of one video stat over all of the page's open peer connections (getStats). */
+async function sumVideoStat(
+  page: Page,
+  type: 'inbound-rtp' | 'outbound-rtp',
+  field: 'framesDecoded' | 'framesEncoded',
+): Promise<number> {
+  return page.evaluate(
+    async ([type, field]) => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+      let total = 0;
+      for (const pc of pcs) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s) => {
+          if (s.type === type && s.kind === 'video') total += s[field] ?? 0;
+        });
+      }
+      return total;
+    },
+    [type, field] as const,
+  );
 }
 
-/** Sum of outbound video framesEncoded (a camera page's proof that it is sending). */
-export async function framesEncoded(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-    let total = 0;
-    for (const pc of pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp' && s.kind === 'video') total += s.framesEncoded ?? 0;
-      });
-    }
-    return total;
-  });
-}
+/** Frames the page decoded, over all its receiving connections. */
+export const framesDecoded = (page: Page) => sumVideoStat(page, 'inbound-rtp', 'framesDecoded');
+
+/** Frames the page encoded (a camera page's proof that it is sending). */
+export const framesEncoded = (page: Page) => sumVideoStat(page, 'outbound-rtp', 'framesEncoded');
 
 export interface VideoSample {
   width: number;
