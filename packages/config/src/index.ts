@@ -157,6 +157,52 @@ export const settings = {
     'Bucket finished segments are uploaded to. Unset: segments stay on disk only (journaled, uploaded once a bucket is set).',
   ),
   MICROSTUDIO_S3_REGION: setting(z.string().default('us-east-1'), 'Region for the S3 client.'),
+  MICROSTUDIO_NODE_ROLE: setting(
+    z.enum(['site', 'edge']).default('site'),
+    '`site`: cameras, control room, program bus and recording live here. `edge`: a regional node that mirrors what its viewers need from the site over PipeTransports and serves viewers only.',
+  ),
+  MICROSTUDIO_NODE_ID: setting(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore (1–64)')
+      .optional(),
+    "This node's name in the fabric (health, metrics, placement). Default: `<role>-<hostname>-<port>`.",
+  ),
+  MICROSTUDIO_REGION: setting(
+    z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits, dash (1–32)')
+      .default('local'),
+    'Region this node serves; `/watch?region=…` prefers edges of that region.',
+  ),
+  MICROSTUDIO_PUBLIC_URL: setting(
+    z.string().url().optional(),
+    "Where browsers reach this node's signaling (placement hands it to viewers). Default: `http://<announced address>:<sfu port>`.",
+  ),
+  MICROSTUDIO_CAPACITY: setting(
+    positiveInt.max(1_000_000).default(500),
+    'Viewers this node takes before placement prefers other edges (sizing: docs/edge-sizing.md).',
+  ),
+  MICROSTUDIO_FABRIC_URL: setting(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
+    'Redis holding the node registry when there are several nodes (`redis://host:6379`). Unset: an in-memory registry, for one node on one box.',
+  ),
+  MICROSTUDIO_HEARTBEAT_MS: setting(
+    z.coerce.number().int().min(100).max(60_000).default(1000),
+    'How often a node renews its fabric entry; it expires after three missed beats.',
+  ),
+  MICROSTUDIO_PIPE_PORT_MIN: setting(
+    port.default(45000),
+    'First UDP port of the range site↔edge PipeTransports listen on (open it between site and edges).',
+  ),
+  MICROSTUDIO_PIPE_PORT_MAX: setting(port.default(45199), 'Last UDP port of the PipeTransport range.'),
+  MICROSTUDIO_MIRROR_IDLE_MS: setting(
+    z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    "How long an edge keeps a room's pipe after its last viewer left before unpiping.",
+  ),
 } as const;
 
 type Settings = typeof settings;

@@ -1,0 +1,50 @@
+/**
+ * The fabric: which media nodes exist, where, and how loaded. One interface, two
+ * implementations — LocalFabric (in memory, one process) and RedisFabric (many processes) — and
+ * every caller (placement, the edge's site lookup, health) goes through this interface only.
+ */
+
+export type NodeRole = 'site' | 'edge';
+
+/** The state of an edge's link to its site, as the edge sees it. */
+export type UplinkState = 'up' | 'down' | 'none';
+
+export interface NodeRecord {
+  nodeId: string;
+  role: NodeRole;
+  region: string;
+  /** Where browsers reach this node's signaling (socket.io) and WHEP/HTTP. */
+  publicUrl: string;
+  /** Where other nodes reach this node's node-to-node channel (socket.io namespace /fabric). */
+  internalUrl: string;
+  /** Viewers this node takes before placement prefers another. */
+  capacity: number;
+  /** Peers connected now (viewers on an edge). */
+  viewers: number;
+  /** Open site↔edge pipes (PipeTransports) on this node. */
+  pipes: number;
+  uplink: UplinkState;
+  /** ms since epoch of the last heartbeat (set by the fabric on announce). */
+  updatedAt: number;
+}
+
+export type NodeAnnouncement = Omit<NodeRecord, 'updatedAt'>;
+
+export interface Fabric {
+  /**
+   * Creates or renews this node's entry; it expires `ttlMs` after the last announce unless
+   * renewed (a crashed node disappears by itself).
+   */
+  announce(node: NodeAnnouncement, ttlMs: number): Promise<void>;
+  /** Removes an entry at once (graceful shutdown). */
+  withdraw(nodeId: string): Promise<void>;
+  /** Every live (unexpired) node, in no particular order. */
+  nodes(): Promise<NodeRecord[]>;
+  /** Releases connections and timers. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** A fabric operation failed (store unreachable, bad record); callers keep their last view. */
+export class FabricError extends Error {
+  override name = 'FabricError';
+}
