@@ -33,6 +33,11 @@ if [ "$for_tests" = 1 ]; then
   apt_ensure chromium fonts-liberation
   # The TURN end-to-end test (e2e/tests/turn.spec.ts) starts Debian's coturn on loopback.
   apt_ensure coturn
+  # The fabric tests (sfu/test/fabric.test.ts) start their own redis-server on a free loopback port
+  # with every setting on the command line (no config file, no persistence, a temp dir), so they
+  # neither need nor touch the system service Debian may start on 6379 (left as the admin set it).
+  # iproute2 (`ss`, `tc`): for the edge fabric's network tests.
+  apt_ensure redis-server iproute2
   CHROMIUM_BIN=$(command -v chromium || true)
   [ -n "$CHROMIUM_BIN" ] || fail "chromium is not on PATH after installing it" "apt-get install -y chromium"
   # The recorder's upload tests need a real S3-protocol server (multipart ETags, ListParts, Abort).

@@ -56,3 +56,11 @@ export class RoomRecoveringError extends RefusedError {
 export class InvalidStateError extends Error {
   override name = 'InvalidStateError';
 }
+
+/** An edge cannot reach its site right now (uplink down, pipe not open yet). */
+export class UpstreamUnavailableError extends RefusedError {
+  override name = 'UpstreamUnavailableError';
+  constructor(message: string) {
+    super(ErrorCode.Unavailable, message);
+  }
+}

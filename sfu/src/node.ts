@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { announcedAddress, type Config } from '@microstudio/config';
 import { Authenticator } from './auth/Authenticator.ts';
 import { turnSettings } from './auth/turn.ts';
+import { createFabric } from './fabric/createFabric.ts';
+import { EdgeService } from './fabric/EdgeService.ts';
+import type { Fabric, NodeAnnouncement, NodeRole, UplinkState } from './fabric/Fabric.ts';
+import { Heartbeat } from './fabric/Heartbeat.ts';
+import { MirrorServer, type PipeListen } from './fabric/MirrorServer.ts';
+import { createFabricRoutes } from './http/fabricRoutes.ts';
 import { createHttpApp } from './http/HttpApp.ts';
+import type { NodeHealth } from './http/health.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRecorderApi } from './recording/RecorderApi.ts';
 import { RecordingService } from './recording/RecordingService.ts';
@@ -32,6 +39,14 @@ export interface MediaNode {
   readonly port: number;
   readonly url: string;
   readonly announcedAddress: string;
+  readonly role: NodeRole;
+  /** This node's name in the fabric. */
+  readonly nodeId: string;
+  readonly fabric: Fabric;
+  /** The site's end of site↔edge pipes (site role only). */
+  readonly mirrors: MirrorServer | undefined;
+  /** The edge's link to its site and room mirrors (edge role only). */
+  readonly edge: EdgeService | undefined;
   /** Disconnects clients, closes rooms, workers and the HTTP server. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -42,6 +57,12 @@ export interface StartNodeOptions {
   port?: number;
   /** How long an empty room is kept. */
   idleCloseMs?: number;
+  /** A fabric shared with other nodes in this process (tests); default: MICROSTUDIO_FABRIC_URL's. */
+  fabric?: Fabric;
+}
+
+export class NodeConfigError extends Error {
+  override name = 'NodeConfigError';
 }
 
 /** A node started without a shared secret still runs alone: tokens only it issued will verify. */
@@ -64,6 +85,21 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     config.MICROSTUDIO_TURN_TTL_SECONDS,
   );
   const announced = announcedAddress(config.MICROSTUDIO_ANNOUNCED_IP);
+  const role = config.MICROSTUDIO_NODE_ROLE;
+  if (role === 'edge' && !config.MICROSTUDIO_NODE_SECRET) {
+    throw new NodeConfigError('an edge needs MICROSTUDIO_NODE_SECRET (the same as its site) to open pipes');
+  }
+  if (config.MICROSTUDIO_PIPE_PORT_MIN > config.MICROSTUDIO_PIPE_PORT_MAX) {
+    throw new NodeConfigError('MICROSTUDIO_PIPE_PORT_MIN is above MICROSTUDIO_PIPE_PORT_MAX');
+  }
+  if (role === 'edge' && !options.fabric && !config.MICROSTUDIO_FABRIC_URL) {
+    logger.warn('an edge with an in-memory fabric finds no site: set MICROSTUDIO_FABRIC_URL');
+  }
+  const pipeListen: PipeListen = {
+    ip: config.MICROSTUDIO_RTC_LISTEN_IP,
+    announcedAddress: announced,
+    portRange: { min: config.MICROSTUDIO_PIPE_PORT_MIN, max: config.MICROSTUDIO_PIPE_PORT_MAX },
+  };
   const pool = await WorkerPool.create({
     size: config.MICROSTUDIO_WORKERS ?? availableParallelism(),
     listenIp: config.MICROSTUDIO_RTC_LISTEN_IP,
@@ -91,10 +127,14 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     secret: config.MICROSTUDIO_NODE_SECRET,
     logger: logger.child('recorder-api'),
   });
+  const fabric = options.fabric ?? createFabric(config.MICROSTUDIO_FABRIC_URL, logger);
+  const fabricRoutes = createFabricRoutes(fabric);
   const httpServer = createServer(
     createHttpApp({
       pool,
       registry,
+      describeNode: (): NodeHealth => describe(),
+      fabricRoutes,
       recorderApi,
       whip: (req, res) => whipHandler(req, res),
       onError: (error) => logger.error('an HTTP route threw', { error: String(error) }),
@@ -127,9 +167,59 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     registry.close();
     pool.close();
     await signaling.close().catch(() => {});
+    if (!options.fabric) await fabric.close().catch(() => {});
     throw error;
   }
   const port = (httpServer.address() as AddressInfo).port;
+  const urlHost = announced.includes(':') ? `[${announced}]` : announced;
+  const internalUrl = `http://${urlHost}:${port}`;
+  const nodeId = config.MICROSTUDIO_NODE_ID ?? `${role}-${hostname()}-${port}`;
+  const mirrors =
+    role === 'site'
+      ? new MirrorServer({
+          io: signaling.io,
+          registry,
+          secret: config.MICROSTUDIO_NODE_SECRET,
+          listen: pipeListen,
+          logger: logger.child('mirrors'),
+        })
+      : undefined;
+  const edge =
+    role === 'edge'
+      ? new EdgeService({
+          registry,
+          fabric,
+          nodeId,
+          secret: config.MICROSTUDIO_NODE_SECRET ?? '',
+          listen: pipeListen,
+          idleMs: config.MICROSTUDIO_MIRROR_IDLE_MS,
+          logger: logger.child('edge'),
+        })
+      : undefined;
+  const describe = (): NodeAnnouncement => {
+    let viewers = 0;
+    for (const room of registry.rooms())
+      for (const peer of room.peers()) if (peer.role === 'viewer') viewers += 1;
+    const uplink: UplinkState = edge ? edge.uplink : 'none';
+    return {
+      nodeId,
+      role,
+      region: config.MICROSTUDIO_REGION,
+      publicUrl: config.MICROSTUDIO_PUBLIC_URL ?? internalUrl,
+      internalUrl,
+      capacity: config.MICROSTUDIO_CAPACITY,
+      viewers,
+      pipes: mirrors?.pipeCount ?? edge?.pipeCount ?? 0,
+      uplink,
+    };
+  };
+  const heartbeat = new Heartbeat({
+    fabric,
+    describe,
+    intervalMs: config.MICROSTUDIO_HEARTBEAT_MS,
+    logger: logger.child('heartbeat'),
+  });
+  heartbeat.start();
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -144,14 +234,23 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     announcedAddress: announced,
+    role,
+    nodeId,
+    fabric,
+    mirrors,
+    edge,
     close() {
       closing ??= (async () => {
+        await heartbeat.stop();
+        edge?.close();
+        mirrors?.close();
         recordings.close();
         whip.close();
         registry.close();
         await signaling.close();
         pool.close();
         httpServer.closeAllConnections();
+        if (!options.fabric) await fabric.close().catch(() => {});
       })();
       return closing;
     },

@@ -15,7 +15,7 @@ import type {
 } from '@microstudio/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { silentLogger } from '../src/log.ts';
-import { type MediaNode, startNode } from '../src/node.ts';
+import { type MediaNode, type StartNodeOptions, startNode } from '../src/node.ts';
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -48,7 +48,10 @@ export const TEST_TOKEN_SECRET = 'test-token-secret-0123456789abcdef-0123';
 export const TEST_ADMIN_SECRET = 'test-admin-secret-0123456789';
 
 /** A real node (2 real workers) on loopback with an ephemeral signaling port. */
-export async function startTestNode(env: Record<string, string> = {}): Promise<MediaNode> {
+export async function startTestNode(
+  env: Record<string, string> = {},
+  options: Omit<StartNodeOptions, 'logger' | 'port'> = {},
+): Promise<MediaNode> {
   const rtcPort = await freeRtcPorts(Number(env.MICROSTUDIO_WORKERS ?? 2));
   const config = loadConfig({
     MICROSTUDIO_SFU_HOST: '127.0.0.1',
@@ -61,7 +64,7 @@ export async function startTestNode(env: Record<string, string> = {}): Promise<M
     MICROSTUDIO_ADMIN_SECRET: TEST_ADMIN_SECRET,
     ...env,
   });
-  return startNode(config, { logger: silentLogger, port: 0 });
+  return startNode(config, { ...options, logger: silentLogger, port: 0 });
 }
 
 export async function connect(node: MediaNode): Promise<Client> {

@@ -9,15 +9,26 @@ import { waitUntilBound } from './ports.ts';
 import { containerOf, trackSdp } from './sdp.ts';
 import { type FinishedSegment, SegmentListFollower } from './segments.ts';
 
-/** RTCP BYE (RFC 3550 6.6) for one SSRC: ffmpeg's RTP demuxer treats it as end of stream. */
-async function sendRtcpBye(ip: string, port: number, ssrc: number): Promise<void> {
-  const packet = Buffer.alloc(8);
+/**
+ * RTCP BYE (RFC 3550 6.6) for one SSRC, with a reason: ffmpeg's RTP demuxer treats it as end of
+ * stream — but drops any RTP/RTCP datagram shorter than 12 bytes unread, so a bare 8-byte BYE is
+ * silently ignored (ffmpeg then kept recording until interrupted, seconds later).
+ */
+export function rtcpBye(ssrc: number): Buffer {
+  const reason = Buffer.from('end', 'ascii');
+  const packet = Buffer.alloc(8 + Math.ceil((1 + reason.length) / 4) * 4);
   packet[0] = 0x81; // V=2, one SSRC
   packet[1] = 203; // BYE
-  packet.writeUInt16BE(1, 2); // length in 32-bit words minus one
+  packet.writeUInt16BE(packet.length / 4 - 1, 2); // length in 32-bit words minus one
   packet.writeUInt32BE(ssrc >>> 0, 4);
+  packet[8] = reason.length;
+  reason.copy(packet, 9);
+  return packet;
+}
+
+async function sendRtcpBye(ip: string, port: number, ssrc: number): Promise<void> {
   const socket = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve) => socket.send(packet, port, ip, () => resolve()));
+  await new Promise<void>((resolve) => socket.send(rtcpBye(ssrc), port, ip, () => resolve()));
   socket.close();
 }
 

@@ -27,6 +27,8 @@ export const ErrorCode = {
   RateLimited: 'RATE_LIMITED',
   /** The room is being re-created after a media worker died: re-join shortly. */
   RoomRecovering: 'ROOM_RECOVERING',
+  /** An edge node's link to its site is down (or not yet up): retry shortly; it heals by itself. */
+  Unavailable: 'UNAVAILABLE',
   /** Unexpected failure inside the node; the request changed nothing it could roll back. */
   Internal: 'INTERNAL',
   /** No acknowledgement arrived in time (raised by the client, never sent by a node). */

@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './events.ts';
+export * from './fabric.ts';
 export * from './limits.ts';
 export * from './media.ts';
 export * from './recorder.ts';

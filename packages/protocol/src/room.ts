@@ -60,6 +60,11 @@ export const roomSnapshotSchema = z.object({
   roomId: idSchema,
   sources: z.array(sourceSchema),
   program: programStateSchema,
+  /**
+   * Only on an edge node: whether its link to the site is up. While it is down the sources
+   * cannot update, and a viewer shows a "back soon" slate over the last frame.
+   */
+  uplink: z.enum(['up', 'down']).optional(),
 });
 export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
-import { health } from './health.ts';
+import { health, type NodeHealth } from './health.ts';
 import { createNodeMetrics } from './metrics.ts';
 
 export interface HttpAppDeps {
@@ -12,6 +12,10 @@ export interface HttpAppDeps {
   recorderApi?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Called with what a route threw (for the log). */
   onError?: (error: unknown) => void;
+  /** This node in the fabric (role, region, uplink, pipes, viewers), for /healthz. */
+  describeNode?: () => NodeHealth;
+  /** /fabric/nodes and /placement (http/fabricRoutes.ts). */
+  fabricRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** WHIP ingest (whip/whipHttp.ts): answers /whip/… itself. */
   whip?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -34,10 +38,11 @@ export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: Se
     const path = (req.url ?? '/').split('?')[0];
     if (deps.recorderApi?.(req, res)) return;
     if (deps.whip?.(req, res)) return;
+    if (deps.fabricRoutes?.(req, res)) return;
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return json(res, 405, { error: 'method not allowed' });
-      return json(res, 200, health(deps.pool, deps.registry, startedAt));
+      return json(res, 200, health(deps.pool, deps.registry, startedAt, deps.describeNode?.()));
     }
     if (path === '/metrics') {
       if (req.method !== 'GET' && req.method !== 'HEAD')

@@ -1,7 +1,8 @@
-import { type MediaKind, type Role, roleSchema } from '@microstudio/protocol';
+import { type MediaKind, roleSchema } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
 import { type Quality, qualityOf } from '../rooms/quality.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { PeerRole } from '../rooms/types.ts';
 
 /** Every value a label may take, so a series exists (at 0) before its first object does. */
 export const mediaKinds: readonly MediaKind[] = ['audio', 'video'];
@@ -12,7 +13,7 @@ export const qualities: readonly Quality[] = ['good', 'fair', 'poor', 'lost'];
 export interface Census {
   rooms: number;
   roomsRecovering: number;
-  peers: Record<Role, number>;
+  peers: Record<PeerRole, number>;
   transports: Record<types.TransportType, number>;
   producers: Record<MediaKind, number>;
   consumers: Record<MediaKind, number>;
@@ -34,7 +35,7 @@ export function takeCensus(registry: RoomRegistry): Census {
   const census: Census = {
     rooms: 0,
     roomsRecovering: 0,
-    peers: zeros(roleSchema.options),
+    peers: zeros([...roleSchema.options, 'mirror'] as const),
     transports: zeros(transportTypes),
     producers: zeros(mediaKinds),
     consumers: zeros(mediaKinds),

@@ -1,9 +1,22 @@
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 
+/** This node as the fabric sees it. */
+export interface NodeHealth {
+  nodeId: string;
+  role: 'site' | 'edge';
+  region: string;
+  /** An edge's link to its site; `none` on a site. */
+  uplink: 'up' | 'down' | 'none';
+  /** Open site↔edge pipes. */
+  pipes: number;
+  viewers: number;
+}
+
 export interface Health {
   status: 'ok' | 'degraded';
-  role: 'site';
+  role: 'site' | 'edge';
+  node?: NodeHealth;
   workers: { pid: number | null; rooms: number }[];
   rooms: number;
   peers: number;
@@ -14,11 +27,18 @@ export interface Health {
 }
 
 /** `degraded` while a worker slot is waiting for its replacement. */
-export function health(pool: WorkerPool, registry: RoomRegistry, startedAt: number): Health {
+export function health(
+  pool: WorkerPool,
+  registry: RoomRegistry,
+  startedAt: number,
+  node?: NodeHealth,
+): Health {
   const workers = pool.info();
+  const uplinkDown = node?.uplink === 'down';
   return {
-    status: workers.every((w) => w.alive) ? 'ok' : 'degraded',
-    role: 'site',
+    status: workers.every((w) => w.alive) && !uplinkDown ? 'ok' : 'degraded',
+    role: node?.role ?? 'site',
+    ...(node ? { node } : {}),
     workers: workers.map((w) => ({ pid: w.pid, rooms: w.rooms })),
     rooms: registry.rooms().length,
     peers: registry.peerCount,

@@ -112,6 +112,22 @@ export class ProgramBus extends SafeEmitter<ProgramBusEvents> {
     return this.#changed();
   }
 
+  /**
+   * An edge's bus follows its site's: the site's state is taken whole (the site validated it),
+   * revision included, so viewers at the site and at every edge order updates alike. The site
+   * ends its fades with a new state, so no timer runs here.
+   */
+  adopt(state: ProgramState): void {
+    if (this.#closed) return;
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#program = state.programSourceId;
+    this.#preview = state.previewSourceId;
+    this.#transition = state.transition ? { ...state.transition } : null;
+    this.#revision = state.revision;
+    this.safeEmit('change', this.state);
+  }
+
   /** Stops the fade timer. Safe to call twice. */
   close(): void {
     if (this.#closed) return;

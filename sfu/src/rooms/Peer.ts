@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Role, SourceTrack, TrackPurpose } from '@microstudio/protocol';
+import type { SourceTrack, TrackPurpose } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
-import type { PeerSink } from './types.ts';
+import type { PeerRole, PeerSink } from './types.ts';
 
 export interface PeerProducer {
   producer: types.Producer;
@@ -14,7 +14,7 @@ export interface PeerProducer {
  */
 export class Peer {
   readonly id = randomUUID();
-  readonly role: Role;
+  readonly role: PeerRole;
   readonly displayName: string;
   readonly clientId: string;
   readonly sink: PeerSink;
@@ -24,7 +24,7 @@ export class Peer {
   readonly consumers = new Map<string, types.Consumer>();
   #closed = false;
 
-  constructor(params: { role: Role; displayName: string; clientId: string; sink: PeerSink }) {
+  constructor(params: { role: PeerRole; displayName: string; clientId: string; sink: PeerSink }) {
     this.role = params.role;
     this.displayName = params.displayName;
     this.clientId = params.clientId;

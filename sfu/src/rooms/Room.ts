@@ -32,6 +32,7 @@ import type {
   JoinParams,
   ProducerAppData,
   RoomLimits,
+  RoomUpstream,
   TransportAppData,
   TransportDirection,
 } from './types.ts';
@@ -89,6 +90,7 @@ export class Room extends SafeEmitter<RoomEvents> {
   #router: types.Router;
   #worker: PoolWorker;
   #recovery: Promise<void> | undefined;
+  #upstream: RoomUpstream | undefined;
   #closed = false;
 
   constructor(options: RoomOptions) {
@@ -153,7 +155,35 @@ export class Room extends SafeEmitter<RoomEvents> {
     return toWire<RtpCapabilities>(this.#router.rtpCapabilities);
   }
 
+  /** Whether this is an edge room fed by a site (see attachUpstream). */
+  get mirrored(): boolean {
+    return this.#upstream !== undefined;
+  }
+
+  /**
+   * Makes this an edge room: sources and program come from the site through `upstream`, only
+   * viewers may join, and consuming a producer pipes it on demand. Set once, before any join.
+   */
+  attachUpstream(upstream: RoomUpstream): void {
+    if (this.#upstream) throw new InvalidStateError('room already has an upstream');
+    this.#upstream = upstream;
+  }
+
+  /** The upstream's sources (or uplink) changed: tell every peer. */
+  refreshState(): void {
+    if (!this.#closed) this.#broadcastState();
+  }
+
   snapshot(): RoomSnapshot {
+    const upstream = this.#upstream;
+    if (upstream) {
+      return {
+        roomId: this.id,
+        sources: upstream.sources(),
+        program: this.bus.state,
+        uplink: upstream.uplink,
+      };
+    }
     const sources = this.peers()
       .filter((p) => p.role === 'camera')
       .map((p) => ({
@@ -178,6 +208,9 @@ export class Room extends SafeEmitter<RoomEvents> {
 
   join(params: JoinParams): Peer {
     this.#assertUsable();
+    if (this.#upstream && params.role !== 'viewer') {
+      throw new ForbiddenError(`an edge node serves viewers only: a ${params.role} joins the site node`);
+    }
     const previous = this.peers().find((p) => p.clientId === params.clientId);
     const others = this.#peers.size - (previous ? 1 : 0);
     if (others >= this.#limits.maxPeersPerRoom)
@@ -265,6 +298,50 @@ export class Room extends SafeEmitter<RoomEvents> {
     if (!this.#adopt(peer, router, transport))
       throw new InvalidStateError('peer left while its transport was created');
     return transport;
+  }
+
+  /**
+   * The site's end of a site↔edge pipe, owned by the edge's mirror peer (so the peer's close
+   * cascade closes it). SRTP protects media on the WAN; RTX lets the edge NACK losses.
+   */
+  async createPipeTransport(peer: Peer, listenInfo: types.TransportListenInfo): Promise<types.PipeTransport> {
+    this.#assertPeer(peer);
+    if (peer.role !== 'mirror') throw new ForbiddenError(`a ${peer.role} may not open a pipe`);
+    this.#assertTransportRoom(peer);
+    const router = this.#router;
+    const transport = await router.createPipeTransport<TransportAppData>({
+      listenInfo,
+      enableSrtp: true,
+      enableRtx: true,
+      appData: { direction: 'recv' },
+    });
+    if (!this.#adopt(peer, router, transport))
+      throw new InvalidStateError('peer left while its transport was created');
+    return transport;
+  }
+
+  /** Pipes one of this room's producers into a mirror peer's pipe transport. */
+  async consumeIntoPipe(
+    peer: Peer,
+    transportId: string,
+    producerId: string,
+  ): Promise<{ consumer: types.Consumer; purpose: TrackPurpose }> {
+    const transport = this.#transport(peer, transportId) as types.PipeTransport;
+    if (transport.type !== 'pipe') throw new BadRequestError('not a pipe transport');
+    const owner = this.#producerOwners.get(producerId);
+    const entry = owner?.producers.get(producerId);
+    if (!entry) throw new NotFoundError('producer', producerId);
+    if (peer.consumers.size >= this.#limits.maxConsumersPerPeer) {
+      throw new LimitReachedError('consumers per peer', this.#limits.maxConsumersPerPeer);
+    }
+    const consumer = await transport.consume({ producerId });
+    if (peer.closed || this.#peers.get(peer.id) !== peer || consumer.closed) {
+      consumer.close();
+      throw new InvalidStateError('peer left while its consumer was created');
+    }
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    return { consumer, purpose: entry.purpose };
   }
 
   async connectTransport(peer: Peer, transportId: string, dtlsParameters: DtlsParameters): Promise<void> {
@@ -387,9 +464,8 @@ export class Room extends SafeEmitter<RoomEvents> {
     const transport = this.#transport(peer, params.transportId);
     if ((transport.appData as TransportAppData).direction !== 'recv')
       throw new BadRequestError('not a recv transport');
-    const owner = this.#producerOwners.get(params.producerId);
-    const entry = owner?.producers.get(params.producerId);
-    if (!entry) throw new NotFoundError('producer', params.producerId);
+    const producer = await this.#producerToConsume(params.producerId);
+    this.#assertPeer(peer);
     if (peer.consumers.size >= this.#limits.maxConsumersPerPeer) {
       throw new LimitReachedError('consumers per peer', this.#limits.maxConsumersPerPeer);
     }
@@ -397,7 +473,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     if (!this.#router.canConsume({ producerId: params.producerId, rtpCapabilities })) {
       throw new RefusedError(ErrorCode.CannotConsume, 'these RTP capabilities cannot receive this producer');
     }
-    const simulcast = entry.producer.kind === 'video' && params.spatialLayer !== undefined;
+    const simulcast = producer.kind === 'video' && params.spatialLayer !== undefined;
     const consumer = await transport.consume({
       producerId: params.producerId,
       rtpCapabilities,
@@ -414,6 +490,16 @@ export class Room extends SafeEmitter<RoomEvents> {
       if (this.#peers.get(peer.id) === peer) peer.sink.notify('consumer:closed', { consumerId: consumer.id });
     });
     return consumer;
+  }
+
+  /** A local peer's producer, or on an edge the site's producer piped here. */
+  async #producerToConsume(producerId: string): Promise<types.Producer> {
+    const local = this.#producerOwners.get(producerId)?.producers.get(producerId)?.producer;
+    if (local) return local;
+    if (!this.#upstream) throw new NotFoundError('producer', producerId);
+    const piped = await this.#upstream.producer(producerId);
+    if (piped.closed) throw new NotFoundError('producer', producerId);
+    return piped;
   }
 
   async resumeConsumer(peer: Peer, consumerId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { BusClock } from '../program/ProgramBus.ts';
+import { SafeEmitter } from '../util/SafeEmitter.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { Room } from './Room.ts';
 import type { RoomLimits } from './types.ts';
@@ -24,7 +25,13 @@ export class RegistryClosedError extends Error {
  * Rooms by id. Places a new room on the least-loaded worker (or a given slot), closes rooms that
  * stayed empty for `idleCloseMs`, and recovers the rooms of a worker that died.
  */
+export type RoomRegistryObserverEvents = {
+  /** A room was created; emitted before anyone can join it (an edge attaches its upstream here). */
+  newroom: [Room];
+};
+
 export class RoomRegistry {
+  readonly observer: SafeEmitter<RoomRegistryObserverEvents>;
   readonly #options: RoomRegistryOptions;
   readonly #log: Logger;
   readonly #rooms = new Map<string, Room>();
@@ -36,6 +43,9 @@ export class RoomRegistry {
   constructor(options: RoomRegistryOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.observer = new SafeEmitter((event, error) =>
+      options.logger.error('registry observer threw', { event, error: String(error) }),
+    );
     this.#onWorkerDied = (slot) => this.#recoverSlot(slot);
     options.pool.on('died', this.#onWorkerDied);
   }
@@ -90,6 +100,7 @@ export class RoomRegistry {
       ...(this.#options.clock ? { clock: this.#options.clock } : {}),
     });
     this.#rooms.set(roomId, room);
+    this.observer.safeEmit('newroom', room);
     room.on('empty', () => this.#scheduleIdleClose(room));
     room.observer.on('newpeer', () => this.#cancelIdleClose(roomId));
     room.on('@close', () => {
@@ -138,5 +149,6 @@ export class RoomRegistry {
     this.#idleTimers.clear();
     for (const room of this.rooms()) room.close();
     this.#rooms.clear();
+    this.observer.removeAllListeners();
   }
 }

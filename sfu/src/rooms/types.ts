@@ -1,4 +1,7 @@
-import type { NotificationName, NotificationOf, Role, TrackPurpose } from '@microstudio/protocol';
+import type { NotificationName, NotificationOf, Role, Source, TrackPurpose } from '@microstudio/protocol';
+import type { types } from 'mediasoup';
+
+type Producer = types.Producer;
 
 /** Per-room and per-peer limits (from configuration). */
 export interface RoomLimits {
@@ -21,8 +24,14 @@ export interface PeerSink {
   detached(reason: DetachReason): void;
 }
 
+/**
+ * A peer's role: a client role from the protocol, or `mirror` — an edge node's end of a
+ * site↔edge pipe, which joins the site's room to receive its state and consume its producers.
+ */
+export type PeerRole = Role | 'mirror';
+
 export interface JoinParams {
-  role: Role;
+  role: PeerRole;
   displayName: string;
   clientId: string;
   sink: PeerSink;
@@ -32,6 +41,19 @@ export type TransportDirection = 'send' | 'recv';
 
 export interface TransportAppData extends Record<string, unknown> {
   direction: TransportDirection;
+}
+
+/**
+ * Where an edge room's sources come from: the site, through a pipe. A room with an upstream
+ * admits viewers only, shows the site's sources and program, and pipes a producer on demand.
+ */
+export interface RoomUpstream {
+  /** The site's sources, producer ids unchanged (pipes keep them). */
+  sources(): Source[];
+  /** Whether the link to the site is up now. */
+  readonly uplink: 'up' | 'down';
+  /** The producer on this room's router for a site producer id, piped when missing. */
+  producer(producerId: string): Promise<Producer>;
 }
 
 export interface ProducerAppData extends Record<string, unknown> {

@@ -136,7 +136,7 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
       const { room, peer } = session;
       if (!room || !peer) return notJoined(session);
       const grant = requiredGrant[name];
-      if (grant !== null && !hasGrant(peer.role, grant)) {
+      if (grant !== null && (peer.role === 'mirror' || !hasGrant(peer.role, grant))) {
         return fail(ErrorCode.Forbidden, `a ${peer.role} may not send ${name}`);
       }
       const handler = joinedHandlers[name] as (

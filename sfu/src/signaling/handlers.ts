@@ -59,7 +59,7 @@ export async function handleJoin(
     commit();
     return {
       peerId: peer.id,
-      role: peer.role,
+      role: claims.role,
       routerRtpCapabilities: room.wireRtpCapabilities,
       // Fresh short-lived TURN credentials on every join (REST scheme), never a static password.
       iceServers: iceServersFor(deps.turn, payload.clientId),

@@ -1,0 +1,90 @@
+import type { Logger } from '../log.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { Fabric } from './Fabric.ts';
+import type { PipeListen } from './MirrorServer.ts';
+import { RoomMirror } from './RoomMirror.ts';
+import { SiteLink } from './SiteLink.ts';
+
+export interface EdgeServiceOptions {
+  registry: RoomRegistry;
+  fabric: Fabric;
+  nodeId: string;
+  /** MICROSTUDIO_NODE_SECRET, shared with the site. */
+  secret: string;
+  listen: PipeListen;
+  idleMs: number;
+  logger: Logger;
+}
+
+/**
+ * The edge role: one link to the site, and a RoomMirror as the upstream of every room this node
+ * opens (attached before anyone can join it). Routes the site's notifications to the mirrors.
+ */
+export class EdgeService {
+  readonly link: SiteLink;
+  readonly #mirrors = new Map<Room, RoomMirror>();
+  readonly #options: EdgeServiceOptions;
+  readonly #onNewRoom: (room: Room) => void;
+  #closed = false;
+
+  constructor(options: EdgeServiceOptions) {
+    this.#options = options;
+    const log = options.logger;
+    this.link = new SiteLink({
+      fabric: options.fabric,
+      nodeId: options.nodeId,
+      secret: options.secret,
+      logger: log.child('uplink'),
+    });
+    this.#onNewRoom = (room) => {
+      const mirror = new RoomMirror({
+        room,
+        link: this.link,
+        listen: options.listen,
+        idleMs: options.idleMs,
+        logger: log.child('mirror'),
+      });
+      room.attachUpstream(mirror);
+      this.#mirrors.set(room, mirror);
+      room.on('@close', () => this.#mirrors.delete(room));
+    };
+    options.registry.observer.on('newroom', this.#onNewRoom);
+    this.link.on('state', (state) => {
+      for (const mirror of this.#mirrors.values()) mirror.onLinkState(state);
+    });
+    this.link.on('mirror:room', (n) => {
+      for (const mirror of this.#mirrors.values()) mirror.onRoom(n);
+    });
+    this.link.on('mirror:program', (n) => {
+      for (const mirror of this.#mirrors.values()) mirror.onProgram(n);
+    });
+    this.link.on('mirror:producer', (n) => {
+      for (const mirror of this.#mirrors.values()) mirror.onProducer(n);
+    });
+    this.link.on('mirror:closed', (n) => {
+      for (const mirror of this.#mirrors.values()) mirror.onClosed(n);
+    });
+    this.link.start();
+  }
+
+  get uplink(): 'up' | 'down' {
+    return this.link.state;
+  }
+
+  /** Open pipes to the site (one per mirrored room). */
+  get pipeCount(): number {
+    let n = 0;
+    for (const mirror of this.#mirrors.values()) if (mirror.pipeOpen) n += 1;
+    return n;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#options.registry.observer.off('newroom', this.#onNewRoom);
+    for (const mirror of this.#mirrors.values()) mirror.close();
+    this.#mirrors.clear();
+    this.link.close();
+  }
+}

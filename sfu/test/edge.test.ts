@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ErrorCode, FABRIC_NAMESPACE, type Result } from '@microstudio/protocol';
+import type { types } from 'mediasoup';
+import { io, type Socket } from 'socket.io-client';
+import { LocalFabric } from '../src/fabric/LocalFabric.ts';
+import type { MediaNode } from '../src/node.ts';
+import type { Room } from '../src/rooms/Room.ts';
+import { connect, joinAs, must, nextEvent, request, sleep, startTestNode, tokenFor } from './helpers.ts';
+import { RtpReceiver, RtpSender, recordingSink } from './rtp.ts';
+
+const NODE_SECRET = 'edge-test-node-secret-0123456789';
+const ROOM = 'show';
+
+/** A node-internal camera on the site: Opus RTP from a UDP socket into a comedia PlainTransport. */
+async function rtpCamera(room: Room, sourceId: string, ssrc: number) {
+  const peer = room.join({
+    role: 'camera',
+    displayName: sourceId,
+    clientId: sourceId,
+    sink: recordingSink(),
+  });
+  const inbound = await room.createPlainTransport(peer, 'send', {
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    rtcpMux: true,
+    comedia: true,
+  });
+  const producer = await room.produce(peer, {
+    transportId: inbound.id,
+    kind: 'audio',
+    rtpParameters: {
+      codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
+      encodings: [{ ssrc }],
+    },
+    purpose: 'mic',
+  });
+  const sender = new RtpSender(ssrc);
+  sender.start(inbound.tuple.localPort);
+  return { peer, producer, sender };
+}
+
+/** A node-internal viewer on the edge: consumes into a PlainTransport and counts the RTP. */
+async function rtpViewer(room: Room, clientId: string, producerId: string) {
+  const peer = room.join({ role: 'viewer', displayName: clientId, clientId, sink: recordingSink() });
+  const receiver = new RtpReceiver();
+  const port = await receiver.bind();
+  const transport = await room.createPlainTransport(peer, 'recv', {
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    rtcpMux: true,
+    comedia: false,
+  });
+  await transport.connect({ ip: '127.0.0.1', port });
+  const consumer: types.Consumer = await room.consume(peer, {
+    transportId: transport.id,
+    producerId,
+    rtpCapabilities: room.wireRtpCapabilities,
+  });
+  await room.resumeConsumer(peer, consumer.id);
+  return { peer, receiver, consumer };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+function nodeChannel(node: MediaNode, auth: Record<string, unknown>): Socket {
+  return io(`${node.url}${FABRIC_NAMESPACE}`, {
+    auth,
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+  });
+}
+
+function connectError(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => reject(new Error('connected without a valid secret')));
+    socket.once('connect_error', (error) => resolve(error.message));
+  });
+}
+
+describe('edge fabric (site and edge in one process, sharing an in-memory fabric)', () => {
+  let fabric: LocalFabric;
+  let site: MediaNode;
+  let edge: MediaNode;
+  let siteRoom: Room;
+  const cleanup: (() => void)[] = [];
+
+  before(async () => {
+    fabric = new LocalFabric();
+    const shared = {
+      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
+      MICROSTUDIO_HEARTBEAT_MS: '200',
+      MICROSTUDIO_PIPE_PORT_MIN: '47000',
+      MICROSTUDIO_PIPE_PORT_MAX: '47099',
+      MICROSTUDIO_MIRROR_IDLE_MS: '300',
+    };
+    site = await startTestNode({ ...shared, MICROSTUDIO_NODE_ID: 'site-1' }, { fabric });
+    edge = await startTestNode(
+      { ...shared, MICROSTUDIO_NODE_ROLE: 'edge', MICROSTUDIO_NODE_ID: 'edge-1', MICROSTUDIO_REGION: 'eu' },
+      { fabric },
+    );
+    siteRoom = await site.registry.open(ROOM);
+    await until('the edge uplink', () => edge.edge?.uplink === 'up');
+  });
+
+  after(async () => {
+    for (const fn of cleanup) fn();
+    await edge?.close();
+    await site?.close();
+    await fabric?.close();
+  });
+
+  it('registers both nodes in the fabric with their roles', async () => {
+    const nodes = await fabric.nodes();
+    const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+    assert.equal(byId.get('site-1')?.role, 'site');
+    assert.equal(byId.get('edge-1')?.role, 'edge');
+    assert.equal(byId.get('edge-1')?.region, 'eu');
+  });
+
+  it('mirrors the program to an edge viewer and follows every cut', async () => {
+    const camA = await rtpCamera(siteRoom, 'cam-a', 1111);
+    const camB = await rtpCamera(siteRoom, 'cam-b', 2222);
+    cleanup.push(
+      () => camA.sender.close(),
+      () => camB.sender.close(),
+    );
+    const director = await joinAs(site, ROOM, 'director', 'director-1');
+    await must(director.socket, 'program:preview', { sourceId: 'cam-a' });
+    await must(director.socket, 'program:cut', {});
+
+    const viewer = await joinAs(edge, ROOM, 'viewer', 'viewer-1');
+    // The join may land before the pipe is open; the edge then sends the site's state.
+    const state =
+      viewer.data.room.sources.length === 2
+        ? viewer.data.room
+        : await nextEvent(viewer.socket, 'room:state', (s) => s.sources.length === 2);
+    assert.equal(state.uplink, 'up');
+    assert.equal(state.program.programSourceId, 'cam-a');
+    const ids = state.sources.flatMap((s) => s.tracks.map((t) => t.producerId)).sort();
+    assert.deepEqual(ids, [camA.producer.id, camB.producer.id].sort(), 'producer ids are the site’s');
+
+    // Real RTP crosses site → pipe (SRTP) → edge → viewer.
+    const edgeRoom = edge.registry.get(ROOM);
+    assert.ok(edgeRoom?.mirrored);
+    const probe = await rtpViewer(edgeRoom, 'probe-1', camA.producer.id);
+    cleanup.push(() => probe.receiver.close());
+    await until('RTP at the edge viewer', () => probe.receiver.arrivals.length >= 20);
+
+    const cut = nextEvent(viewer.socket, 'program:state', (p) => p.programSourceId === 'cam-b');
+    await must(director.socket, 'program:preview', { sourceId: 'cam-b' });
+    await must(director.socket, 'program:cut', {});
+    const atEdge = await cut;
+    assert.equal(atEdge.revision, siteRoom.bus.state.revision, 'the edge keeps the site’s revision');
+    assert.equal(site.mirrors?.pipeCount, 1, 'one pipe for this edge and room');
+
+    // The program's source is piped ahead of any request (a cut is a switch at the edge).
+    await until('cam-b piped', () => edge.edge !== undefined && edge.edge.pipeCount === 1);
+    director.socket.disconnect();
+    viewer.socket.disconnect();
+    edgeRoom.leave(probe.peer);
+  });
+
+  it('tells edge viewers when a source leaves the site, and closes their consumer', async () => {
+    const camC = await rtpCamera(siteRoom, 'cam-c', 3333);
+    cleanup.push(() => camC.sender.close());
+    const viewer = await joinAs(edge, ROOM, 'viewer', 'viewer-2');
+    const edgeRoom = edge.registry.get(ROOM);
+    assert.ok(edgeRoom);
+    await until('cam-c at the edge', () => edgeRoom.snapshot().sources.some((s) => s.sourceId === 'cam-c'));
+    const probe = await rtpViewer(edgeRoom, 'probe-2', camC.producer.id);
+    cleanup.push(() => probe.receiver.close());
+    await until('RTP of cam-c', () => probe.receiver.arrivals.length >= 5);
+    const gone = nextEvent(
+      viewer.socket,
+      'room:state',
+      (s) => !s.sources.some((x) => x.sourceId === 'cam-c'),
+    );
+    siteRoom.leave(camC.peer);
+    await gone;
+    await until('the edge consumer closed', () => probe.consumer.closed);
+    viewer.socket.disconnect();
+    edgeRoom.leave(probe.peer);
+  });
+
+  it('refuses cameras and directors at an edge', async () => {
+    const socket = await connect(edge);
+    for (const role of ['camera', 'director'] as const) {
+      const token = await tokenFor(site, ROOM, role);
+      const result = await request(socket, 'room:join', {
+        roomId: ROOM,
+        token,
+        displayName: role,
+        clientId: `x-${role}`,
+      });
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.error.code, ErrorCode.Forbidden);
+    }
+    socket.disconnect();
+  });
+
+  it('unpipes a room after its last edge viewer left (idle timeout)', async () => {
+    const viewer = await joinAs(edge, ROOM, 'viewer', 'viewer-3');
+    await until('pipe open', () => (site.mirrors?.pipeCount ?? 0) === 1);
+    viewer.socket.disconnect();
+    await until('pipe closed at the site', () => site.mirrors?.pipeCount === 0);
+    assert.equal(edge.edge?.pipeCount, 0);
+  });
+
+  it('places viewers at the edge, and at the site when the edge is excluded', async () => {
+    const placed = (await (await fetch(`${site.url}/placement?region=eu`)).json()) as { nodeId: string };
+    assert.equal(placed.nodeId, 'edge-1');
+    const fallback = (await (await fetch(`${site.url}/placement?exclude=edge-1`)).json()) as {
+      nodeId: string;
+    };
+    assert.equal(fallback.nodeId, 'site-1');
+    const bad = await fetch(`${site.url}/placement?region=${encodeURIComponent('EU!')}`);
+    assert.equal(bad.status, 400);
+  });
+
+  describe('node channel refusals (nothing changes)', () => {
+    it('refuses a connection without a secret, with a wrong one, or without a node id', async () => {
+      assert.match(await connectError(nodeChannel(site, { nodeId: 'rogue' })), /no node secret/);
+      assert.match(
+        await connectError(nodeChannel(site, { nodeId: 'rogue', secret: 'guess' })),
+        /wrong node secret/,
+      );
+      assert.match(await connectError(nodeChannel(site, { secret: NODE_SECRET })), /nodeId is required/);
+      assert.equal(site.mirrors?.edgeCount, 1, 'only the real edge is connected');
+    });
+
+    it('answers malformed requests, unknown rooms and unknown pipes with clear errors', async () => {
+      const socket = nodeChannel(site, { nodeId: 'probe-node', secret: NODE_SECRET });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      const ask = (name: string, payload: unknown) =>
+        socket.timeout(3000).emitWithAck(name, payload) as Promise<Result<unknown>>;
+      const peersBefore = siteRoom.peerCount;
+      const roomsBefore = site.registry.rooms().length;
+      const cases: [string, unknown, string][] = [
+        ['mirror:open', { roomId: 42 }, ErrorCode.BadRequest],
+        ['mirror:open', { roomId: 'no-such-room' }, ErrorCode.NotFound],
+        ['mirror:consume', { pipeId: 'nope', producerId: 'nope' }, ErrorCode.NotFound],
+        ['mirror:close', { pipeId: 'nope' }, ErrorCode.NotFound],
+        ['mirror:connect', { pipeId: 'nope', edge: { ip: '1.2.3.4', port: 0 } }, ErrorCode.BadRequest],
+        ['pipe:everything', {}, ErrorCode.UnknownEvent],
+        ['mirror:open', { roomId: 'x'.repeat(300_000) }, ErrorCode.MessageTooLarge],
+      ];
+      for (const [name, payload, code] of cases) {
+        const answer = await ask(name, payload);
+        assert.equal(answer.ok, false, name);
+        assert.equal(!answer.ok && answer.error.code, code, `${name} → ${code}`);
+      }
+      assert.equal(siteRoom.peerCount, peersBefore);
+      assert.equal(site.registry.rooms().length, roomsBefore, 'an unknown room is not created');
+      assert.equal(site.mirrors?.pipeCount, 0);
+      socket.disconnect();
+    });
+  });
+});
