@@ -6,6 +6,7 @@ import {
   stableClientId,
 } from '@microstudio/client';
 import { inviteFromUrl } from '../lib/invite.ts';
+import { createViewerLocator } from '../lib/placement.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
 import { initialWatchState, useWatchStore } from '../stores/watchStore.ts';
 
@@ -17,7 +18,13 @@ export interface WatchController {
 }
 
 /** The /watch page: joins as viewer and keeps program and preview consumed so cuts are instant. */
-export function createWatchController({ room }: { room: string }): WatchController {
+export function createWatchController({
+  room,
+  region,
+}: {
+  room: string;
+  region: string | undefined;
+}): WatchController {
   const store = useWatchStore;
   store.setState({ ...initialWatchState, room });
   let token = '';
@@ -31,10 +38,13 @@ export function createWatchController({ room }: { room: string }): WatchControll
     token,
     displayName: 'Viewer',
     clientId: stableClientId(`viewer:${room}`),
+    // Watch at the nearest edge; after losing it, at another one, without a reload.
+    locate: createViewerLocator({ region, onPlaced: (placement) => store.setState({ placement }) }),
   });
   const feeds = new SourceFeeds(session);
 
   session.on('state', (connection) => store.setState({ connection }));
+  session.on('room', (snapshot) => store.setState({ uplink: snapshot.uplink ?? null }));
   session.on('program', (program) => {
     store.setState({ program });
     const specs: FeedSpec[] = monitorSourceIds(program).flatMap((sourceId): FeedSpec[] => [

@@ -1,6 +1,7 @@
 import type { ConnectionState } from '@microstudio/client';
 import type { ProgramState } from '@microstudio/protocol';
 import { create } from 'zustand';
+import type { Placement } from '../lib/placement.ts';
 
 export interface WatchState {
   room: string;
@@ -14,6 +15,10 @@ export interface WatchState {
   autoplayBlocked: boolean;
   /** Why the page cannot show the program (no invite, a refused one). */
   error: string | null;
+  /** The node this viewer watches at (an edge, or the site). */
+  placement: Placement | null;
+  /** At an edge: whether its link to the site is up ('down' shows the "back soon" slate). */
+  uplink: 'up' | 'down' | null;
 }
 
 export const initialWatchState: WatchState = {
@@ -25,6 +30,8 @@ export const initialWatchState: WatchState = {
   muted: false,
   autoplayBlocked: false,
   error: null,
+  placement: null,
+  uplink: null,
 };
 
 /** The /watch page's one store. Written by controllers/watchController only. */

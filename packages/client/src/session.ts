@@ -29,6 +29,11 @@ export interface StudioSessionOptions extends SignalingOptions {
   reconnectPolicy?: ReconnectPolicy;
   /** After an ICE restart, how long a transport may stay unconnected before a full re-join. */
   iceRestartGraceMs?: number;
+  /**
+   * Where to connect, asked before every (re)connection: a viewer asks the fabric for an edge,
+   * and after losing one (`failover: true`) for another. Default: the fixed `url`.
+   */
+  locate?: (attempt: { failover: boolean }) => Promise<string>;
 }
 
 export type SessionEvents = {
@@ -194,6 +199,9 @@ export class StudioSession extends Emitter<SessionEvents> {
   /** Why the last join attempt gave up for good. */
   #fatal: Error | null = null;
   #closed = false;
+  readonly #locate: ((attempt: { failover: boolean }) => Promise<string>) | undefined;
+  /** Joined at least once: a later connection is a failover. */
+  #everJoined = false;
 
   constructor(options: StudioSessionOptions) {
     super();
@@ -204,6 +212,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     this.#policy = options.reconnectPolicy ?? new BackoffReconnectPolicy();
     this.#iceGraceMs = options.iceRestartGraceMs ?? 10_000;
     this.#signaling = new SignalingClient(options);
+    this.#locate = options.locate;
     this.#signaling.on('disconnect', (reason, byClient) => {
       if (!byClient) this.#lose(`signaling lost (${reason})`);
     });
@@ -438,11 +447,15 @@ export class StudioSession extends Emitter<SessionEvents> {
         if (delay > 0) await this.#sleep(delay);
         if (this.#closed) return false;
         try {
-          if (!this.#signaling.connected) await this.#signaling.connect();
+          if (!this.#signaling.connected) {
+            if (this.#locate) this.#signaling.retarget(await this.#locate({ failover: this.#everJoined }));
+            await this.#signaling.connect();
+          }
           const epoch = await this.#join();
           if (this.#closed) return false;
           // Lost again while restoring? Go round once more.
           if (this.#epoch !== epoch || !this.#signaling.connected) continue;
+          this.#everJoined = true;
           this.#setState('connected');
           return true;
         } catch (error) {

@@ -38,28 +38,52 @@ const notificationNames = Object.keys(notifications) as NotificationName[];
  * here (socket.io's own is off): StudioSession drives it with its ReconnectPolicy.
  */
 export class SignalingClient extends Emitter<SignalingEvents> {
-  readonly #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  #url: string;
+  readonly #path: string;
   readonly #timeoutMs: number;
   #closedByClient = false;
 
   constructor(options: SignalingOptions = {}) {
     super();
-    const url =
+    this.#url =
       options.url ?? (typeof window === 'undefined' ? 'http://127.0.0.1:3000' : window.location.origin);
+    this.#path = options.path ?? '/socket.io';
     this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    this.#socket = io(url, {
-      path: options.path ?? '/socket.io',
+    this.#socket = this.#open(this.#url);
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  /**
+   * Points later connections at another node (a viewer moving to another edge). The current
+   * socket is dropped silently: the caller is already handling its loss.
+   */
+  retarget(url: string): void {
+    if (url === this.#url) return;
+    this.#url = url;
+    const old = this.#socket;
+    old.removeAllListeners();
+    old.disconnect();
+    this.#socket = this.#open(url);
+  }
+
+  #open(url: string): Socket<ServerToClientEvents, ClientToServerEvents> {
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+      path: this.#path,
       autoConnect: false,
       reconnection: false,
       transports: ['websocket', 'polling'],
       tryAllTransports: true,
     });
-    this.#socket.on('connect', () => this.emit('connect'));
-    this.#socket.on('disconnect', (reason) => this.emit('disconnect', reason, this.#closedByClient));
-    this.#socket.on('connect_error', (error) => this.emit('connect_error', error));
+    socket.on('connect', () => this.emit('connect'));
+    socket.on('disconnect', (reason) => this.emit('disconnect', reason, this.#closedByClient));
+    socket.on('connect_error', (error) => this.emit('connect_error', error));
     for (const name of notificationNames) {
       const schema = notifications[name];
-      const untyped = this.#socket as unknown as Socket;
+      const untyped = socket as unknown as Socket;
       untyped.on(name, (payload: unknown) => {
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
@@ -69,6 +93,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         (this.emit as (event: NotificationName, payload: unknown) => void)(name, parsed.data);
       });
     }
+    return socket;
   }
 
   get connected(): boolean {

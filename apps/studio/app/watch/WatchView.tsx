@@ -8,16 +8,16 @@ import { createWatchController, type WatchController } from '../../controllers/w
 import { fadeRemainingMs, onAirSourceId } from '../../lib/transition.ts';
 import { useWatchStore } from '../../stores/watchStore.ts';
 
-export function WatchView({ room }: { room: string }) {
+export function WatchView({ room, region }: { room: string; region: string | undefined }) {
   const controller = useRef<WatchController | null>(null);
   useEffect(() => {
-    const created = createWatchController({ room });
+    const created = createWatchController({ room, region });
     controller.current = created;
     return () => {
       created.dispose();
       controller.current = null;
     };
-  }, [room]);
+  }, [room, region]);
 
   const s = useWatchStore();
   const onAir = onAirSourceId(s.program);
@@ -41,6 +41,12 @@ export function WatchView({ room }: { room: string }) {
           />
         ) : null}
         {onAir ? null : <p className="off-air">Off air</p>}
+        {s.uplink === 'down' ? (
+          <div className="slate" role="status" aria-label="Back soon">
+            <p className="slate-title">Back soon</p>
+            <p>The link to the studio dropped. The show resumes here by itself.</p>
+          </div>
+        ) : null}
       </div>
       {s.error ? (
         <p role="alert" className="error">
@@ -49,6 +55,13 @@ export function WatchView({ room }: { room: string }) {
       ) : null}
       <footer className="watch-footer">
         <ConnectionStatus state={s.connection} />
+        {s.placement ? (
+          <p className="serving-node" role="note" aria-label="Serving node">
+            {s.placement.role === 'edge'
+              ? `Edge ${s.placement.nodeId} · ${s.placement.region}`
+              : 'Studio site'}
+          </p>
+        ) : null}
         {s.autoplayBlocked ? (
           <button type="button" className="unmute" onClick={() => controller.current?.unmute()}>
             Unmute
