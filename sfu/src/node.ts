@@ -13,6 +13,7 @@ import { MirrorServer, type PipeListen } from './fabric/MirrorServer.ts';
 import { createFabricRoutes } from './http/fabricRoutes.ts';
 import { createHttpApp } from './http/HttpApp.ts';
 import type { NodeHealth } from './http/health.ts';
+import type { FabricStatus } from './http/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRecorderApi } from './recording/RecorderApi.ts';
 import { RecordingService } from './recording/RecordingService.ts';
@@ -134,6 +135,11 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       pool,
       registry,
       describeNode: (): NodeHealth => describe(),
+      fabricStatus: (): FabricStatus => ({
+        pipes: mirrors?.pipeCount ?? edge?.pipeCount ?? 0,
+        uplink: edge ? edge.uplink : 'none',
+        pipedProducers: edge?.pipedProducers() ?? [],
+      }),
       fabricRoutes,
       recorderApi,
       whip: (req, res) => whipHandler(req, res),

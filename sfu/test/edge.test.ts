@@ -151,6 +151,11 @@ describe('edge fabric (site and edge in one process, sharing an in-memory fabric
     const probe = await rtpViewer(edgeRoom, 'probe-1', camA.producer.id);
     cleanup.push(() => probe.receiver.close());
     await until('RTP at the edge viewer', () => probe.receiver.arrivals.length >= 20);
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    assert.match(metrics, /^microstudio_pipes 1$/m);
+    assert.match(metrics, /^microstudio_uplink_up 1$/m);
+    const audioBps = Number(/^microstudio_pipe_ingest_bitrate_bps\{kind="audio"\} (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(audioBps > 0, `piped audio bitrate is ${audioBps}`);
 
     const cut = nextEvent(viewer.socket, 'program:state', (p) => p.programSourceId === 'cam-b');
     await must(director.socket, 'program:preview', { sourceId: 'cam-b' });

@@ -1,3 +1,4 @@
+import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
@@ -77,6 +78,10 @@ export class EdgeService {
     let n = 0;
     for (const mirror of this.#mirrors.values()) if (mirror.pipeOpen) n += 1;
     return n;
+  }
+
+  pipedProducers(): types.Producer[] {
+    return [...this.#mirrors.values()].flatMap((mirror) => mirror.pipedProducers());
   }
 
   close(): void {

@@ -78,6 +78,11 @@ export class RoomMirror implements RoomUpstream {
     return this.#pipe?.pipeId;
   }
 
+  /** The producers piped from the site now. */
+  pipedProducers(): types.Producer[] {
+    return [...(this.#pipe?.producers.values() ?? [])];
+  }
+
   sources(): Source[] {
     return this.#siteRoom?.sources ?? [];
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { health, type NodeHealth } from './health.ts';
-import { createNodeMetrics } from './metrics.ts';
+import { createNodeMetrics, type FabricStatus } from './metrics.ts';
 
 export interface HttpAppDeps {
   pool: WorkerPool;
@@ -14,6 +14,8 @@ export interface HttpAppDeps {
   onError?: (error: unknown) => void;
   /** This node in the fabric (role, region, uplink, pipes, viewers), for /healthz. */
   describeNode?: () => NodeHealth;
+  /** Pipes, uplink and piped producers, for /metrics. */
+  fabricStatus?: () => FabricStatus;
   /** /fabric/nodes and /placement (http/fabricRoutes.ts). */
   fabricRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** WHIP ingest (whip/whipHttp.ts): answers /whip/… itself. */
@@ -33,7 +35,11 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const startedAt = deps.startedAt ?? Date.now();
   // Created with the app so worker deaths are counted from the node's start.
-  const metrics = createNodeMetrics({ pool: deps.pool, registry: deps.registry });
+  const metrics = createNodeMetrics({
+    pool: deps.pool,
+    registry: deps.registry,
+    ...(deps.fabricStatus ? { fabric: deps.fabricStatus } : {}),
+  });
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (deps.recorderApi?.(req, res)) return;

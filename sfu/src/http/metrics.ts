@@ -7,8 +7,18 @@ import { mediaKinds, takeCensus } from './census.ts';
 export interface NodeMetricsDeps {
   pool: WorkerPool;
   registry: RoomRegistry;
+  /** The fabric side of this node: open pipes, the uplink (edges) and piped producers. */
+  fabric?: () => FabricStatus;
   /** Longest a scrape waits for one worker answer (a wedged worker must not hang /metrics). */
   workerTimeoutMs?: number;
+}
+
+export interface FabricStatus {
+  pipes: number;
+  /** An edge's link to its site; `none` on a site. */
+  uplink: 'up' | 'down' | 'none';
+  /** On an edge: the producers piped from the site. */
+  pipedProducers: types.Producer[];
 }
 
 export interface NodeMetrics {
@@ -109,6 +119,22 @@ export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
     help: 'Camera sources by connection quality (from mediasoup producer scores, as the control room shows it).',
     labelNames: ['quality'] as const,
   });
+  const pipes = new Gauge({
+    ...metric,
+    name: 'microstudio_pipes',
+    help: 'Open site↔edge pipes (PipeTransports) on this node.',
+  });
+  const uplinkUp = new Gauge({
+    ...metric,
+    name: 'microstudio_uplink_up',
+    help: "An edge's link to its site: 1 up, 0 down (absent on a site).",
+  });
+  const pipeBitrate = new Gauge({
+    ...metric,
+    name: 'microstudio_pipe_ingest_bitrate_bps',
+    help: 'On an edge: bitrate arriving from the site over pipes, by kind.',
+    labelNames: ['kind'] as const,
+  });
   const ingestBitrate = new Gauge({
     ...metric,
     name: 'microstudio_producer_bitrate_bps',
@@ -129,10 +155,19 @@ export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
       return entry ? [entry] : [];
     });
     const census = takeCensus(registry);
-    const [usages, stats] = await Promise.all([
+    const fabric = deps.fabric?.();
+    const [usages, stats, piped] = await Promise.all([
       Promise.all(live.map((w) => ask(() => w.worker.getResourceUsage(), timeoutMs))),
       Promise.all(
         census.liveProducers.map((p) =>
+          ask(async (): Promise<[types.MediaKind, number]> => {
+            const streams = await p.getStats();
+            return [p.kind, streams.reduce((sum, s) => sum + s.bitrate, 0)];
+          }, timeoutMs),
+        ),
+      ),
+      Promise.all(
+        (fabric?.pipedProducers ?? []).map((p) =>
           ask(async (): Promise<[types.MediaKind, number]> => {
             const streams = await p.getStats();
             return [p.kind, streams.reduce((sum, s) => sum + s.bitrate, 0)];
@@ -165,6 +200,13 @@ export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
     const bitrate = Object.fromEntries(mediaKinds.map((k) => [k, 0]));
     for (const entry of stats) if (entry) bitrate[entry[0]] = (bitrate[entry[0]] ?? 0) + entry[1];
     for (const [kind, bps] of Object.entries(bitrate)) ingestBitrate.set({ kind }, bps);
+    if (fabric) {
+      pipes.set(fabric.pipes);
+      if (fabric.uplink !== 'none') uplinkUp.set(fabric.uplink === 'up' ? 1 : 0);
+      const pipedBitrate = Object.fromEntries(mediaKinds.map((k) => [k, 0]));
+      for (const entry of piped) if (entry) pipedBitrate[entry[0]] = (pipedBitrate[entry[0]] ?? 0) + entry[1];
+      for (const [kind, bps] of Object.entries(pipedBitrate)) pipeBitrate.set({ kind }, bps);
+    }
   }
 
   return {
