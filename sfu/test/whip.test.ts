@@ -1,34 +1,13 @@
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import { syncBuiltinESMExports } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { TokenIssuer } from '@microstudio/auth';
 import type { types } from 'mediasoup';
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-  useH264,
-  useNACK,
-  useOPUS,
-  usePLI,
-} from 'werift';
+import type { RTCPeerConnection } from 'werift';
 import type { MediaNode } from '../src/node.ts';
 import { mapOfferMedia, routerH264ProfileFor } from '../src/whip/offerMapping.ts';
 import { parseOffer } from '../src/whip/sdpOffer.ts';
 import { joinAs, must, nextEvent, sleep, startTestNode, TEST_TOKEN_SECRET, tokenFor } from './helpers.ts';
-
-/** Every UDP socket created while this file runs (werift's, as it is the only other user). */
-const weriftSockets: dgram.Socket[] = [];
-const createSocket = dgram.createSocket;
-dgram.createSocket = ((...args: Parameters<typeof createSocket>) => {
-  const socket = createSocket(...args);
-  weriftSockets.push(socket);
-  return socket;
-}) as typeof createSocket;
-// werift's ESM build imports createSocket by name: refresh the builtin's named exports.
-syncBuiltinESMExports();
+import { closeLeftoverWeriftSockets, feed, wherift } from './support/whipPublisher.ts';
 
 /** What OBS-style encoders offer: H.264 High, RTX, SSRCs, transport-cc, no audio here. */
 const obsLikeOffer = [
@@ -69,14 +48,7 @@ before(async () => {
 });
 after(async () => {
   await node.close();
-  // werift 0.25.2 leaves a connected peer's UDP socket open after close(): close what is left.
-  for (const socket of weriftSockets) {
-    try {
-      socket.close();
-    } catch {
-      // already closed
-    }
-  }
+  closeLeftoverWeriftSockets();
 });
 
 interface Posted {
@@ -110,75 +82,6 @@ function counts(roomId: string) {
     transports: peers.reduce((n, p) => n + p.transports.size, 0),
     producers: peers.reduce((n, p) => n + p.producers.size, 0),
     sessions: node.whip.size,
-  };
-}
-
-/** werift (an independent WebRTC stack) as a WHIP encoder: H.264 + Opus, sendonly. */
-async function wherift(): Promise<{
-  pc: RTCPeerConnection;
-  offer: string;
-  video: MediaStreamTrack;
-  audio: MediaStreamTrack;
-}> {
-  const pc = new RTCPeerConnection({
-    // Loopback only, no STUN: nothing leaves the box and no socket outlives close().
-    iceUseIpv6: false,
-    iceServers: [],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    codecs: {
-      video: [useH264({ rtcpFeedback: [useNACK(), usePLI()] })],
-      audio: [useOPUS()],
-    },
-  });
-  const video = new MediaStreamTrack({ kind: 'video' });
-  const audio = new MediaStreamTrack({ kind: 'audio' });
-  pc.addTransceiver(video, { direction: 'sendonly' });
-  pc.addTransceiver(audio, { direction: 'sendonly' });
-  await pc.setLocalDescription(await pc.createOffer());
-  // Non-trickle WHIP: wait for gathering so the offer carries every candidate.
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((resolve) => {
-      pc.iceGatheringStateChange.subscribe((state) => {
-        if (state === 'complete') resolve();
-      });
-    });
-  }
-  const offer = pc.localDescription?.sdp;
-  assert.ok(offer);
-  return { pc, offer, video, audio };
-}
-
-/** Feeds RTP: an H.264 IDR NAL unit every 33 ms and an Opus frame every 20 ms. */
-function feed(video: MediaStreamTrack, audio: MediaStreamTrack): () => void {
-  let vSeq = 0;
-  let aSeq = 0;
-  const idr = Buffer.concat([Buffer.from([0x65, 0x88, 0x84]), Buffer.alloc(300, 0x5a)]);
-  const v = setInterval(() => {
-    vSeq++;
-    video.writeRtp(
-      new RtpPacket(
-        new RtpHeader({
-          payloadType: 96,
-          sequenceNumber: vSeq & 0xffff,
-          timestamp: vSeq * 3000,
-          marker: true,
-        }),
-        idr,
-      ),
-    );
-  }, 33);
-  const a = setInterval(() => {
-    aSeq++;
-    audio.writeRtp(
-      new RtpPacket(
-        new RtpHeader({ payloadType: 111, sequenceNumber: aSeq & 0xffff, timestamp: aSeq * 960 }),
-        Buffer.from([0xf8, 0xff, 0xfe]),
-      ),
-    );
-  }, 20);
-  return () => {
-    clearInterval(v);
-    clearInterval(a);
   };
 }
 

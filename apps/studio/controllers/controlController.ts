@@ -14,11 +14,18 @@ import {
 } from '@microstudio/client';
 import { ErrorCode, MAX_TRANSITION_MS, MIN_TRANSITION_MS, type RoomSnapshot } from '@microstudio/protocol';
 import QRCode from 'qrcode';
+import { errorText, type FabricNode, publicNodes } from '../app/api/fabric/fabricNodes.ts';
 import { AudioMeters } from '../lib/audioMeter.ts';
 import { forgetDirectorToken, obtainDirectorToken } from '../lib/directorToken.ts';
 import { pageLinks } from '../lib/pageLinks.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
-import { initialControlState, type Tile, useControlStore } from '../stores/controlStore.ts';
+import {
+  type EdgeRow,
+  type EdgesState,
+  initialControlState,
+  type Tile,
+  useControlStore,
+} from '../stores/controlStore.ts';
 
 export interface ControlController {
   preview(sourceId: string): void;
@@ -81,6 +88,83 @@ export function tilesOf(room: RoomSnapshot | null): Tile[] {
 export function clampTransition(ms: number): number {
   if (!Number.isFinite(ms)) return initialControlState.transitionMs;
   return Math.min(MAX_TRANSITION_MS, Math.max(MIN_TRANSITION_MS, Math.round(ms)));
+}
+
+/** The Edges panel asks the studio for the fabric's nodes this often (after each answer). */
+const FABRIC_POLL_MS = 2000;
+/** A node whose last heartbeat is older than this is marked stale. */
+const STALE_AFTER_MS = 5000;
+/** The studio answers within ~2 s (its own timeout towards the node); give up on it after this. */
+const FABRIC_FETCH_TIMEOUT_MS = 5000;
+
+/** The Edges panel's rows: the site(s) first, then edges, each by node id; aged against `now`. */
+export function edgeRows(nodes: readonly FabricNode[], now: number): EdgeRow[] {
+  const order = (a: FabricNode, b: FabricNode) =>
+    (a.role === b.role ? 0 : a.role === 'site' ? -1 : 1) ||
+    (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);
+  return [...nodes].sort(order).map((node) => {
+    const ageMs = Math.max(0, now - node.updatedAt);
+    return {
+      ...node,
+      ageSeconds: Math.floor(ageMs / 1000),
+      stale: ageMs > STALE_AFTER_MS,
+      full: node.viewers >= node.capacity,
+    };
+  });
+}
+
+/**
+ * Polls /api/fabric every 2 s and reports the Edges panel's state. A failed poll keeps the last
+ * nodes (still ageing, so they turn stale) next to the error. Returns the stop function; nothing
+ * is reported after it.
+ */
+export function pollFabric(report: (edges: EdgesState) => void): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: AbortController | null = null;
+  let nodes: FabricNode[] = [];
+  /** Studio server clock minus this browser's clock: heartbeats are aged on the server's time. */
+  let clockOffset = 0;
+
+  const show = (error: string | null) => {
+    if (stopped) return;
+    const rows = edgeRows(nodes, Date.now() + clockOffset);
+    report({ loaded: true, nodes: rows, edgeCount: rows.filter((r) => r.role === 'edge').length, error });
+  };
+
+  async function poll(): Promise<void> {
+    const abort = new AbortController();
+    inFlight = abort;
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, FABRIC_FETCH_TIMEOUT_MS);
+    try {
+      const response = await fetch('/api/fabric', { cache: 'no-store', signal: abort.signal });
+      const body: unknown = await response.json().catch(() => null);
+      const fresh = response.ok ? publicNodes(body) : null;
+      if (fresh) {
+        nodes = fresh;
+        const now = (body as { now?: unknown }).now;
+        clockOffset = typeof now === 'number' && Number.isFinite(now) ? now - Date.now() : 0;
+        show(null);
+      } else show(errorText(body) ?? `fabric answer: HTTP ${response.status}`);
+    } catch {
+      show(timedOut ? 'the studio did not answer within 5 s' : 'the studio server is unreachable');
+    } finally {
+      clearTimeout(timeout);
+      inFlight = null;
+      if (!stopped) timer = setTimeout(() => void poll(), FABRIC_POLL_MS);
+    }
+  }
+
+  void poll();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    inFlight?.abort();
+  };
 }
 
 const STATS_INTERVAL_MS = 500;
@@ -167,6 +251,8 @@ export function createControlController({ room }: { room: string }): ControlCont
     store.setState({ audioLevels: levels, receive });
   }, STATS_INTERVAL_MS);
 
+  const stopFabric = pollFabric((edges) => store.setState({ edges }));
+
   const links = pageLinks(room);
 
   const cameraLinkKey = `microstudio:camera-link:${room}`;
@@ -227,6 +313,7 @@ export function createControlController({ room }: { room: string }): ControlCont
     },
     dispose() {
       clearInterval(statsTimer);
+      stopFabric();
       feeds?.close();
       meters.close();
       void session?.close();

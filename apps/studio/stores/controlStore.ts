@@ -1,6 +1,7 @@
 import type { ConnectionState } from '@microstudio/client';
 import { DEFAULT_TRANSITION_MS, type Invite, type ProgramState } from '@microstudio/protocol';
 import { create } from 'zustand';
+import type { FabricNode } from '../app/api/fabric/fabricNodes.ts';
 
 /** One multiview tile: a source with a video track, numbered in join order from 1. */
 export interface Tile {
@@ -9,6 +10,28 @@ export interface Tile {
   number: number;
   /** Node-side quality of the camera's uplink. */
   quality: string;
+}
+
+/** One media node of the Edges panel: its fabric record and how old its last heartbeat is. */
+export interface EdgeRow extends FabricNode {
+  /** Seconds since the node's last heartbeat (studio server clock). */
+  ageSeconds: number;
+  /** No heartbeat for more than 5 s. */
+  stale: boolean;
+  /** viewers ≥ capacity: placement sends new viewers elsewhere. */
+  full: boolean;
+}
+
+/** The Edges panel (the fabric's nodes, polled from /api/fabric every 2 s). */
+export interface EdgesState {
+  /** At least one answer (or failure) came back. */
+  loaded: boolean;
+  /** Every node, site and edges, by node id; kept (ageing) while the fabric answers errors. */
+  nodes: EdgeRow[];
+  /** How many of `nodes` are edges (0: viewers watch at the site). */
+  edgeCount: number;
+  /** The last poll's failure, null after a good answer. */
+  error: string | null;
 }
 
 export interface ControlState {
@@ -31,6 +54,7 @@ export interface ControlState {
   qrDataUrl: string | null;
   viewerUrl: string | null;
   invites: Invite[];
+  edges: EdgesState;
   error: string | null;
 }
 
@@ -49,6 +73,7 @@ export const initialControlState: ControlState = {
   qrDataUrl: null,
   viewerUrl: null,
   invites: [],
+  edges: { loaded: false, nodes: [], edgeCount: 0, error: null },
   error: null,
 };
 

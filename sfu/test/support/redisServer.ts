@@ -66,6 +66,7 @@ class RedisProcess {
   private constructor(
     readonly port: number,
     readonly dir: string,
+    alsoBind: string | undefined,
   ) {
     // Everything on the command line and no config file: nothing from a system redis applies.
     this.#child = spawn(
@@ -75,6 +76,7 @@ class RedisProcess {
         String(port),
         '--bind',
         '127.0.0.1',
+        ...(alsoBind ? [alsoBind, '--protected-mode', 'no'] : []),
         '--save',
         '',
         '--appendonly',
@@ -104,9 +106,9 @@ class RedisProcess {
     process.once('exit', this.#killOnExit);
   }
 
-  static async start(port: number): Promise<RedisProcess> {
+  static async start(port: number, alsoBind?: string): Promise<RedisProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'microstudio-redis-'));
-    const server = new RedisProcess(port, dir);
+    const server = new RedisProcess(port, dir, alsoBind);
     let exited = false;
     void server.exited.then(() => {
       exited = true;
@@ -140,14 +142,17 @@ class RedisProcess {
   }
 }
 
-/** Starts a private redis-server on a free loopback port; resolves once it answers PING. */
-export async function startRedisServer(): Promise<TestRedis> {
+/**
+ * Starts a private redis-server on a free loopback port; resolves once it answers PING.
+ * `alsoBind` adds an address (a WAN gateway, so nodes in network namespaces reach it).
+ */
+export async function startRedisServer(options: { alsoBind?: string } = {}): Promise<TestRedis> {
   let lastError: unknown;
   // The free port can be taken by someone else before redis binds it: try another.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     try {
-      return handle(await RedisProcess.start(port));
+      return handle(await RedisProcess.start(port, options.alsoBind), options.alsoBind);
     } catch (error) {
       lastError = error;
     }
@@ -155,7 +160,7 @@ export async function startRedisServer(): Promise<TestRedis> {
   throw lastError;
 }
 
-function handle(first: RedisProcess): TestRedis {
+function handle(first: RedisProcess, alsoBind: string | undefined): TestRedis {
   let current: RedisProcess | undefined = first;
   const port = first.port;
   const stop = async (): Promise<void> => {
@@ -165,7 +170,7 @@ function handle(first: RedisProcess): TestRedis {
   };
   const restart = async (): Promise<void> => {
     await stop();
-    current = await RedisProcess.start(port);
+    current = await RedisProcess.start(port, alsoBind);
   };
   return {
     url: `redis://127.0.0.1:${port}`,

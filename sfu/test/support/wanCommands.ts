@@ -42,6 +42,9 @@ export function tool(name: 'ip' | 'tc'): string {
 
 const commandLine = (name: string, args: string[]): string => [name, ...args].join(' ');
 
+/** `ip -n ns …` / `tc -n ns …` arguments from one line (names and addresses here have no spaces). */
+export const inNs = (ns: string, command: string): string[] => ['-n', ns, ...command.split(' ')];
+
 /** Runs `ip`/`tc` and resolves with stdout; rejects with a WanCommandError. */
 export function run(name: 'ip' | 'tc', args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 // the root namespace (browser, redis) and non-WAN pairs reach every host at bridge speed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { run } from './wanCommands.ts';
+import { inNs, run } from './wanCommands.ts';
 import type { WanNames } from './wanLease.ts';
 import type { WanShaper } from './wanSupport.ts';
 
@@ -56,13 +56,13 @@ async function startNetem(plan: ShapingPlan): Promise<Shaping> {
   if (plan.delayMs > 0 || loss > 0) {
     await Promise.all(
       [...peers].map(async ([name, peerNames]) => {
-        const dev = ['-n', host(plan, name).ns, 'qdisc', 'add', 'dev', 'eth0'];
-        const priomap = ['1', '2', '2', '2', '1', '2', '0', '0', '1', '1', '1', '1', '1', '1', '1', '1'];
-        await run('tc', [...dev, 'root', 'handle', '1:', 'prio', 'bands', '4', 'priomap', ...priomap]);
-        await run('tc', [...dev, 'parent', '1:4', 'handle', '40:', 'netem', ...netem]);
+        const ns = host(plan, name).ns;
+        const priomap = '1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1';
+        await run('tc', inNs(ns, `qdisc add dev eth0 root handle 1: prio bands 4 priomap ${priomap}`));
+        await run('tc', [...inNs(ns, 'qdisc add dev eth0 parent 1:4 handle 40: netem'), ...netem]);
         for (const peer of peerNames) {
-          await run('tc', ['-n', host(plan, name).ns, 'filter', 'add', 'dev', 'eth0', 'parent', '1:']
-            .concat(['protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', `${host(plan, peer).ip}/32`, 'flowid', '1:4']));
+          const match = `u32 match ip dst ${host(plan, peer).ip}/32 flowid 1:4`;
+          await run('tc', inNs(ns, `filter add dev eth0 parent 1: protocol ip prio 1 ${match}`));
         }
       }),
     );
@@ -97,6 +97,13 @@ function waitReady(relay: ChildProcess, stderr: () => string): Promise<void> {
 /** User-space shaping (wanRelay.py): each pair talks through its own TUN link, routed by a /32 in
  * both namespaces, and the relay delays or drops what crosses it. */
 async function startRelay(plan: ShapingPlan): Promise<Shaping> {
+  if (plan.pairs.length === 0) {
+    return {
+      kind: 'relay',
+      restoreRoute: (_host, peer) => unvoid(`${host(plan, peer).ip}/32`),
+      stop: () => {},
+    };
+  }
   const links = plan.pairs.map(([a, b], k) => ({
     a,
     b,
@@ -104,7 +111,12 @@ async function startRelay(plan: ShapingPlan): Promise<Shaping> {
     devB: plan.names.relayLink(k, 'b'),
   }));
   const config = {
-    links: links.map((l) => ({ a: l.devA, b: l.devB, delayMs: plan.delayMs / 2, loss: oneWayLoss(plan.lossPercent) })),
+    links: links.map((l) => ({
+      a: l.devA,
+      b: l.devB,
+      delayMs: plan.delayMs / 2,
+      loss: oneWayLoss(plan.lossPercent),
+    })),
   };
   // stdin stays open: the relay exits when it closes, so it can't outlive this process.
   const relay = spawn('python3', [RELAY, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -133,10 +145,14 @@ async function startRelay(plan: ShapingPlan): Promise<Shaping> {
         const ns = host(plan, self).ns;
         await run('ip', ['link', 'set', 'dev', name, 'netns', ns]);
         await run('ip', ['-n', ns, 'link', 'set', 'dev', name, 'up']);
-        await run('ip', ['-n', ns, 'route', 'add', `${host(plan, peer).ip}/32`, 'dev', name, 'src', host(plan, self).ip]);
+        await run(
+          'ip',
+          inNs(ns, `route add ${host(plan, peer).ip}/32 dev ${name} src ${host(plan, self).ip}`),
+        );
       }),
     );
-    for (const stream of [relay.stdin, relay.stdout, relay.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+    for (const stream of [relay.stdin, relay.stdout, relay.stderr])
+      (stream as { unref?: () => void } | null)?.unref?.();
     relay.unref();
     return {
       kind: 'relay',

@@ -5,6 +5,7 @@ import { ConnectionStatus } from '../../components/ConnectionStatus.tsx';
 import { type ControlController, createControlController } from '../../controllers/controlController.ts';
 import { useControlStore } from '../../stores/controlStore.ts';
 import { CameraJoin } from './CameraJoin.tsx';
+import { EdgesPanel } from './EdgesPanel.tsx';
 import { Monitors } from './Monitors.tsx';
 import { Multiview } from './Multiview.tsx';
 import { TransitionBar } from './TransitionBar.tsx';
@@ -49,6 +50,7 @@ export function ControlRoom({ room }: { room: string }) {
       ) : null}
       <Multiview controller={controller} />
       <CameraJoin controller={controller} />
+      <EdgesPanel />
     </main>
   );
 }
