@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, FABRIC_NAMESPACE, type Result } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
@@ -268,5 +269,89 @@ describe('edge fabric (site and edge in one process, sharing an in-memory fabric
       assert.equal(site.mirrors?.pipeCount, 0);
       socket.disconnect();
     });
+  });
+});
+
+describe('keyframe requests cross the pipe', () => {
+  it('a new edge consumer makes the site camera send a keyframe (PLI reaches the encoder)', async () => {
+    const fabric = new LocalFabric();
+    const shared = {
+      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
+      MICROSTUDIO_PIPE_PORT_MIN: '47100',
+      MICROSTUDIO_PIPE_PORT_MAX: '47199',
+    };
+    const site = await startTestNode({ ...shared, MICROSTUDIO_NODE_ID: 'site-k' }, { fabric });
+    const edge = await startTestNode(
+      { ...shared, MICROSTUDIO_NODE_ROLE: 'edge', MICROSTUDIO_NODE_ID: 'edge-k' },
+      { fabric },
+    );
+    const udp = createSocket('udp4');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await until('uplink', () => edge.edge?.uplink === 'up');
+      const room = await site.registry.open('kf');
+      const camera = room.join({
+        role: 'camera',
+        displayName: 'vp8',
+        clientId: 'vp8-cam',
+        sink: recordingSink(),
+      });
+      const inbound = await room.createPlainTransport(camera, 'send', {
+        listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+        rtcpMux: true,
+        comedia: true,
+      });
+      const producer = await room.produce(camera, {
+        transportId: inbound.id,
+        kind: 'video',
+        rtpParameters: {
+          codecs: [
+            {
+              mimeType: 'video/VP8',
+              payloadType: 101,
+              clockRate: 90000,
+              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+            },
+          ],
+          encodings: [{ ssrc: 4444 }],
+        },
+        purpose: 'camera',
+      });
+      // The encoder: VP8 inter frames only, and it counts the PLIs (RTCP PT 206, FMT 1) it gets.
+      let plis = 0;
+      udp.on('message', (msg) => {
+        if ((msg[1] ?? 0) === 206 && ((msg[0] ?? 0) & 0x1f) === 1) plis += 1;
+      });
+      await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+      let seq = 0;
+      timer = setInterval(() => {
+        const packet = Buffer.alloc(12 + 2 + 40);
+        packet[0] = 0x80;
+        packet[1] = 0x80 | 101;
+        packet.writeUInt16BE(seq & 0xffff, 2);
+        packet.writeUInt32BE((seq * 3000) >>> 0, 4);
+        packet.writeUInt32BE(4444, 8);
+        packet[12] = 0x10; // VP8 descriptor: start of partition
+        packet[13] = 0x01; // VP8 frame tag: P=1, an inter frame
+        seq += 1;
+        udp.send(packet, inbound.tuple.localPort, '127.0.0.1');
+      }, 33);
+      await sleep(300);
+      const viewerSocket = await joinAs(edge, 'kf', 'viewer', 'kf-viewer');
+      const edgeRoom = edge.registry.get('kf');
+      assert.ok(edgeRoom);
+      await until('sources at the edge', () => edgeRoom.snapshot().sources.length === 1);
+      const before = plis;
+      const probe = await rtpViewer(edgeRoom, 'kf-probe', producer.id);
+      await until('a PLI at the site encoder', () => plis > before, 5000);
+      probe.receiver.close();
+      viewerSocket.socket.disconnect();
+    } finally {
+      clearInterval(timer);
+      udp.close();
+      await edge.close();
+      await site.close();
+      await fabric.close();
+    }
   });
 });

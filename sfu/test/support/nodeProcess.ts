@@ -20,15 +20,20 @@ export interface NodeProcess {
  * Starts `node --import tsx src/main.ts` (this very Node 24 and worker binary) with `env`, in a
  * WAN host's network namespace when one is given. Nothing of the parent's MICROSTUDIO_* leaks in.
  */
-export function spawnNode(env: Record<string, string>, where?: { wan: Wan; host: string }): NodeProcess {
+export function spawnNode(
+  env: Record<string, string>,
+  where?: { wan: Wan; host: string },
+  /** The Node.js that runs it (mediasoup needs ≥ 22: the provisioned one outside sfu's tests). */
+  execPath: string = process.execPath,
+): NodeProcess {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('MICROSTUDIO_')),
   ) as Record<string, string>;
   const options = { cwd: SFU_DIR, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as const };
   const args = ['--import', 'tsx', 'src/main.ts'];
   const child = where
-    ? where.wan.spawn(where.host, process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? where.wan.spawn(where.host, execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (data: Buffer) => {
     output = (output + data.toString()).slice(-8192);

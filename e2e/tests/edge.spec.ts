@@ -1,0 +1,146 @@
+import type { Page } from '@playwright/test';
+import { CLUSTER_ADMIN_SECRET, type Cluster, clusterSupport, startCluster } from '../support/cluster.ts';
+import {
+  createInvite,
+  expect,
+  expectShowing,
+  framesDecoded,
+  openCamera,
+  openPage,
+  SOURCES,
+  type TestSource,
+  test,
+} from './studio.ts';
+
+/**
+ * The edge fabric in a browser: a site and two edges as separate processes in their own network
+ * namespaces, a WAN between them (20 ms RTT, 1 % loss), Redis as the fabric. A viewer opens
+ * /watch, is placed at an edge, and follows the director's cuts; then its edge is killed, and
+ * later its edge's link to the site drops and returns.
+ */
+const STUDIO_PORT = 3200;
+const support = await clusterSupport();
+const [camA, camB] = SOURCES as [TestSource, TestSource, TestSource];
+
+test.describe('edge fabric', () => {
+  test.skip(!support.ok, support.ok ? '' : support.reason);
+  test.use({ baseURL: `http://127.0.0.1:${STUDIO_PORT}` });
+  let cluster: Cluster | undefined;
+
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    cluster = await startCluster({
+      studioPort: STUDIO_PORT,
+      edges: [
+        { name: 'edge1', region: 'eu' },
+        { name: 'edge2', region: 'us' },
+      ],
+    });
+  });
+  test.afterEach(async ({}, testInfo) => {
+    // A failure's story is in the nodes' logs: print them (JSON lines, last 8 KB each).
+    if (testInfo.status !== testInfo.expectedStatus && cluster) {
+      for (const host of ['site', 'edge1', 'edge2']) {
+        const metrics = await fetch(`http://${cluster.ip(host)}:4000/metrics`, {
+          signal: AbortSignal.timeout(2000),
+        })
+          .then((r) => r.text())
+          .catch((error: unknown) => String(error));
+        const ours = metrics.split('\n').filter((l) => l.startsWith('microstudio_') && !l.includes(' 0'));
+        console.log(`── ${host} ──\n${cluster.output(host)}\n${ours.join('\n')}`);
+      }
+    }
+  });
+  test.afterAll(async () => {
+    await cluster?.close();
+  });
+
+  /** Frames decoded (getStats) grow between two samples: the page is decoding now, not frozen. */
+  async function expectDecodingWithin(page: Page, timeout: number, message: string): Promise<void> {
+    let previous: number | undefined;
+    await expect
+      .poll(
+        async () => {
+          const now = await framesDecoded(page);
+          const advancing = previous !== undefined && now > previous;
+          previous = now;
+          return advancing;
+        },
+        { message, timeout, intervals: [150] },
+      )
+      .toBe(true);
+  }
+
+  const servingNode = (watch: Page) => watch.getByRole('note', { name: 'Serving node' });
+
+  test('an edge viewer follows cuts, moves to another edge when its edge dies, and rides out an uplink loss', async ({
+    newContext,
+  }) => {
+    test.setTimeout(180_000);
+    if (!cluster) throw new Error('no cluster');
+    const room = 'main';
+    const control = await openPage(await newContext(), `/control?room=${room}#admin=${CLUSTER_ADMIN_SECRET}`);
+    await expect(control.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
+    const cameraInvite = await createInvite(control, 'camera');
+    const pageA = await openCamera(await newContext(), room, camA, cameraInvite);
+    const pageB = await openCamera(await newContext(), room, camB, cameraInvite);
+    expect(pageA && pageB).toBeTruthy();
+    await control.keyboard.press('Escape');
+    await control.keyboard.press('1');
+    await control.keyboard.press('Space');
+    await expect(control.getByLabel('Program source')).toHaveText(camA.name);
+
+    // The control room lists both edges, linked to the site.
+    const edges = control.getByRole('region', { name: 'Edges' });
+    await expect(edges.getByRole('row', { name: /^edge1 edge eu up/ })).toBeVisible();
+    await expect(edges.getByRole('row', { name: /^edge2 edge us up/ })).toBeVisible();
+
+    const viewerInvite = await createInvite(control, 'viewer');
+    const watch = await openPage(
+      await newContext(),
+      `/watch?${new URLSearchParams({ room, invite: viewerInvite, region: 'eu' })}`,
+    );
+    const program = watch.getByLabel('Program');
+    await expect(servingNode(watch)).toHaveText('Edge edge1 · eu');
+    await expectShowing(program, camA, 'edge viewer shows the program');
+
+    // Escape first: the focus is on the invite button just clicked (Space there would press it).
+    await control.keyboard.press('Escape');
+    await control.keyboard.press('2');
+    await control.keyboard.press('Space');
+    await expect(control.getByLabel('Program source')).toHaveText(camB.name);
+    await expectShowing(program, camB, 'edge viewer follows the cut');
+
+    // The edge dies: within 5 s the viewer decodes the program at the other edge, no reload.
+    const killedAt = Date.now();
+    await cluster.kill('edge1');
+    await expect(servingNode(watch)).toHaveText('Edge edge2 · us', { timeout: 5000 });
+    await expectDecodingWithin(
+      watch,
+      Math.max(500, 5000 - (Date.now() - killedAt)),
+      'decoding again at edge2',
+    );
+    const movedInMs = Date.now() - killedAt;
+    expect(movedInMs, 'failover within 5 s').toBeLessThan(5000);
+    await expectShowing(program, camB, 'the program at the second edge');
+
+    // The site↔edge2 link drops: the viewer gets the slate; the site's show goes on.
+    await cluster.cut('edge2');
+    await expect(watch.getByRole('status', { name: 'Back soon' })).toBeVisible({ timeout: 8000 });
+    await expect(edges.getByRole('row', { name: /^edge2 edge us down/ })).toBeVisible();
+    await control.keyboard.press('1');
+    await control.keyboard.press('Space');
+    await expectShowing(control.getByLabel('Program monitor'), camA, 'the site cuts during the outage');
+
+    // The link returns: within 5 s the slate is gone and the viewer shows the site's program.
+    const restoredAt = Date.now();
+    await cluster.restore('edge2');
+    await expect(watch.getByRole('status', { name: 'Back soon' })).toBeHidden({ timeout: 5000 });
+    await expectDecodingWithin(
+      watch,
+      Math.max(500, 5000 - (Date.now() - restoredAt)),
+      'decoding after the link returned',
+    );
+    await expectShowing(program, camA, 'the viewer shows the cut made during the outage');
+  });
+});
