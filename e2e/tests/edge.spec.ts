@@ -37,6 +37,7 @@ test.describe('edge fabric', () => {
       ],
     });
   });
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixtures from an object pattern; this hook needs none.
   test.afterEach(async ({}, testInfo) => {
     // A failure's story is in the nodes' logs: print them (JSON lines, last 8 KB each).
     if (testInfo.status !== testInfo.expectedStatus && cluster) {
