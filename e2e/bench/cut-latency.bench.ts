@@ -5,53 +5,12 @@
  *   npm run bench -w @microstudio/e2e        (CUTS=40 to change the sample size)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Page } from '@playwright/test';
+import { chromium } from '@playwright/test';
 import config from '../playwright.config.ts';
 import { SOURCES } from '../tests/studio.ts';
-import { base, directorInvites, startStudio } from './harness.ts';
+import { armColourWatch, base, directorInvites, percentiles, seenAt, startStudio } from './harness.ts';
 
 const CUTS = Number(process.env.CUTS ?? 30);
-
-/** In the page: on every presented frame of `label`'s video, note when its corner turns `rgb`. */
-async function armColourWatch(page: Page, label: string, rgb: [number, number, number]): Promise<void> {
-  // tsx (esbuild keepNames) wraps inner functions in a __name() helper the page does not have.
-  await page.evaluate('globalThis.__name ??= (fn) => fn');
-  await page.evaluate(
-    ([label, rgb]) => {
-      const w = window as unknown as { __seen?: number | null };
-      w.__seen = null;
-      const video = document.querySelector(`video[aria-label="${label}"]`) as HTMLVideoElement;
-      const canvas = document.createElement('canvas');
-      canvas.width = 16;
-      canvas.height = 16;
-      const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
-      const check = () => {
-        if (w.__seen !== null) return;
-        ctx.drawImage(video, 0, 0, video.videoWidth * 0.1, video.videoHeight * 0.1, 0, 0, 16, 16);
-        const d = ctx.getImageData(4, 4, 1, 1).data;
-        const dist = Math.hypot((d[0] ?? 0) - rgb[0], (d[1] ?? 0) - rgb[1], (d[2] ?? 0) - rgb[2]);
-        if (dist < 60) w.__seen = performance.timeOrigin + performance.now();
-        else video.requestVideoFrameCallback(check);
-      };
-      video.requestVideoFrameCallback(check);
-    },
-    [label, rgb] as const,
-  );
-}
-
-const seenAt = (page: Page) =>
-  page
-    .waitForFunction(() => (window as unknown as { __seen?: number | null }).__seen ?? null, null, {
-      timeout: 10_000,
-      polling: 20,
-    })
-    .then((h) => h.jsonValue() as Promise<number>);
-
-function percentiles(values: number[]): string {
-  const s = [...values].sort((a, b) => a - b);
-  const p = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]?.toFixed(0);
-  return `p50 ${p(0.5)} ms · p95 ${p(0.95)} ms · max ${s.at(-1)?.toFixed(0)} ms (n=${s.length})`;
-}
 
 const studio = startStudio('cut');
 const browser = await chromium.launch({

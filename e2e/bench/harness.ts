@@ -57,8 +57,9 @@ export function startStudio(name: string): BenchStudio {
 export async function directorInvites(
   control: Page,
   room: string,
+  studio: { base: string; adminSecret: string } = { base, adminSecret: ADMIN_SECRET },
 ): Promise<{ camera: string; viewer: string }> {
-  await control.goto(`${base}/control?room=${room}#admin=${ADMIN_SECRET}`);
+  await control.goto(`${studio.base}/control?room=${room}#admin=${studio.adminSecret}`);
   const invite = async (button: string, link: string, previous: string | null) => {
     await control.getByRole('button', { name: button }).click();
     const anchor = control.getByRole('link', { name: link });
@@ -77,4 +78,51 @@ export async function directorInvites(
   const camera = await invite('New camera invite', 'Camera join link', await shown.getAttribute('href'));
   const viewer = await invite('New viewer link', 'Viewer link', null);
   return { camera, viewer };
+}
+
+/** In the page: on every presented frame of `label`'s video, note when its corner turns `rgb`. */
+export async function armColourWatch(
+  page: Page,
+  label: string,
+  rgb: [number, number, number],
+): Promise<void> {
+  // tsx (esbuild keepNames) wraps inner functions in a __name() helper the page does not have.
+  await page.evaluate('globalThis.__name ??= (fn) => fn');
+  await page.evaluate(
+    ([label, rgb]) => {
+      const w = window as unknown as { __seen?: number | null };
+      w.__seen = null;
+      const video = document.querySelector(`video[aria-label="${label}"]`) as HTMLVideoElement;
+      const canvas = document.createElement('canvas');
+      canvas.width = 16;
+      canvas.height = 16;
+      const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+      const check = () => {
+        if (w.__seen !== null) return;
+        ctx.drawImage(video, 0, 0, video.videoWidth * 0.1, video.videoHeight * 0.1, 0, 0, 16, 16);
+        const d = ctx.getImageData(4, 4, 1, 1).data;
+        const dist = Math.hypot((d[0] ?? 0) - rgb[0], (d[1] ?? 0) - rgb[1], (d[2] ?? 0) - rgb[2]);
+        if (dist < 60) w.__seen = performance.timeOrigin + performance.now();
+        else video.requestVideoFrameCallback(check);
+      };
+      video.requestVideoFrameCallback(check);
+    },
+    [label, rgb] as const,
+  );
+}
+
+export const seenAt = (page: Page) =>
+  page
+    .waitForFunction(() => (window as unknown as { __seen?: number | null }).__seen ?? null, null, {
+      timeout: 10_000,
+      polling: 20,
+    })
+    .then((h) => h.jsonValue() as Promise<number>);
+
+/** Nearest-rank percentiles of a sample, for benchmark output. */
+export function percentiles(values: number[]): string {
+  if (values.length === 0) return 'n/a (no samples)';
+  const s = [...values].sort((a, b) => a - b);
+  const p = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]?.toFixed(0);
+  return `p50 ${p(0.5)?.padStart(5)} ms · p95 ${p(0.95)?.padStart(5)} ms · max ${s.at(-1)?.toFixed(0).padStart(5)} ms (n=${s.length})`;
 }

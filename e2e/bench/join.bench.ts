@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from '@playwright/test';
 import config from '../playwright.config.ts';
 import { CAMERA_QUALITY, SOURCES } from '../tests/studio.ts';
-import { base, directorInvites, startStudio } from './harness.ts';
+import { base, directorInvites, percentiles, startStudio } from './harness.ts';
 
 const JOINS = Number(process.env.JOINS ?? 25);
 
@@ -51,13 +51,6 @@ interface Sample {
 }
 
 const phaseNames = ['page load', 'app start', 'join', 'consume', 'transport', 'first frame', 'decode+render'];
-
-function percentiles(values: number[]): string {
-  if (values.length === 0) return 'n/a (no marks in this build)';
-  const s = [...values].sort((a, b) => a - b);
-  const p = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]?.toFixed(0);
-  return `p50 ${p(0.5)?.padStart(5)} ms · p95 ${p(0.95)?.padStart(5)} ms · max ${s.at(-1)?.toFixed(0).padStart(5)} ms (n=${s.length})`;
-}
 
 const studio = startStudio('join');
 const browser = await chromium.launch({

@@ -26,6 +26,8 @@ export interface ClusterOptions {
   edges: { name: string; region: string }[];
   delayMs?: number;
   lossPercent?: number;
+  /** false: site and edges talk at bridge speed (no WAN delay or loss). Default true. */
+  shaped?: boolean;
 }
 
 export interface Cluster {
@@ -50,7 +52,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const hosts = ['site', ...options.edges.map((e) => e.name)];
   const wan = await createWan({
     hosts,
-    wanPairs: options.edges.map((e): [string, string] => ['site', e.name]),
+    wanPairs: options.shaped === false ? [] : options.edges.map((e): [string, string] => ['site', e.name]),
     delayMs: options.delayMs ?? 20,
     lossPercent: options.lossPercent ?? 1,
   });
