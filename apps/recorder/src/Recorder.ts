@@ -1,14 +1,17 @@
 import { join } from 'node:path';
+import { journalFile } from './journalFile.ts';
 import type { Logger } from './log.ts';
 import type { NodeClient } from './NodeClient.ts';
 import type { PortAllocator } from './ports.ts';
 import { TrackRecorder } from './TrackRecorder.ts';
 import type { Uploader } from './Uploader.ts';
+import type { UploadJournal } from './UploadJournal.ts';
 
 /**
  * Records every track of a room's sources: follows the node's source list, starts a TrackRecorder
  * per new producer, and journals each finished segment (and its sidecar) for upload under
- * `<room>/<source>/<kind>-<producer>/`. Tracks that end (producer closed) are stopped.
+ * `<room>/<source>/<kind>-<producer>/` — with or without a bucket configured, so segments
+ * recorded without one are uploaded once it is set. Tracks that end (producer closed) are stopped.
  */
 export class Recorder {
   readonly #tracks = new Map<string, TrackRecorder>();
@@ -22,6 +25,7 @@ export class Recorder {
       ports: PortAllocator;
       ip: string;
       segmentSeconds: number;
+      journal: UploadJournal;
       uploader: Uploader | undefined;
       logger: Logger;
     },
@@ -48,7 +52,6 @@ export class Recorder {
       for (const track of source.tracks) {
         live.add(track.producerId);
         if (this.#tracks.has(track.producerId)) continue;
-        const { rtpPort, rtcpPort } = await this.o.ports.allocate();
         const prefix = `${this.o.roomId}/${source.sourceId}/${track.kind}-${track.producerId.slice(0, 8)}`;
         const recorder = new TrackRecorder({
           node: this.o.node,
@@ -56,27 +59,22 @@ export class Recorder {
           producerId: track.producerId,
           dir: join(this.o.dir, prefix),
           ip: this.o.ip,
-          rtpPort,
-          rtcpPort,
+          ports: this.o.ports,
           segmentSeconds: this.o.segmentSeconds,
           logger: this.o.logger.child(source.sourceId),
-          onSegment: (path, sidecar) => {
-            const uploader = this.o.uploader;
-            if (!uploader) return;
-            const enqueue = async (): Promise<void> => {
-              await uploader.enqueue(`${prefix}/${sidecar.file}`, path);
-              await uploader.enqueue(`${prefix}/${sidecar.file}.json`, `${path}.json`);
-            };
-            enqueue().catch((error: unknown) =>
-              this.o.logger.error('cannot journal segment', { file: path, error: String(error) }),
-            );
+          onSegment: async (path, sidecar) => {
+            try {
+              await this.#journal(`${prefix}/${sidecar.file}`, path);
+              await this.#journal(`${prefix}/${sidecar.file}.json`, `${path}.json`);
+            } catch (error) {
+              this.o.logger.error('cannot journal segment', { file: path, error: String(error) });
+            }
           },
         });
         this.#tracks.set(track.producerId, recorder);
         recorder.start().catch((error: unknown) => {
           this.o.logger.error('cannot record track', { source: source.sourceId, error: String(error) });
           this.#tracks.delete(track.producerId);
-          this.o.ports.release(rtpPort);
         });
       }
     }
@@ -85,6 +83,10 @@ export class Recorder {
       this.#tracks.delete(producerId);
       await recorder.stop();
     }
+  }
+
+  #journal(key: string, path: string): Promise<void> {
+    return this.o.uploader ? this.o.uploader.enqueue(key, path) : journalFile(this.o.journal, key, path);
   }
 
   async stop(): Promise<void> {

@@ -44,6 +44,10 @@ export class UploadJournal {
     entry.done = true;
   }
 
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   pending(): JournalEntry[] {
     return [...this.#entries.values()].filter((e) => !e.done);
   }

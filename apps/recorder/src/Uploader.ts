@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import {
   AbortMultipartUploadCommand,
   HeadObjectCommand,
@@ -8,12 +7,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UploadMismatchError } from './errors.ts';
-import { expectedEtag } from './etag.ts';
+import { journalFile, PART_SIZE } from './journalFile.ts';
 import type { Logger } from './log.ts';
 import type { UploadJournal } from './UploadJournal.ts';
 
-/** S3's smallest part; segments above it go multipart. */
-export const PART_SIZE = 5 * 1024 * 1024;
+export { PART_SIZE } from './journalFile.ts';
 
 export interface UploaderOptions {
   client: S3Client;
@@ -23,6 +21,13 @@ export interface UploaderOptions {
   /** First retry delay; doubles per failure up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Key prefixes this recorder owns (`<room>/`). Before its first upload the uploader aborts
+   * every multipart upload under them that an earlier process left unfinished (killed mid-upload):
+   * their segments are still journaled and are uploaded again whole, so no part is left dangling
+   * (and billed) in the bucket. One recorder per room: another one's uploads would be aborted too.
+   */
+  ownedPrefixes?: string[];
 }
 
 /**
@@ -38,6 +43,8 @@ export class Uploader {
   #loop: Promise<void> | undefined;
   uploads = 0;
   failures = 0;
+  /** Multipart uploads left by an earlier process, aborted before the first upload. */
+  abortedDangling = 0;
   lastError: string | null = null;
 
   constructor(options: UploaderOptions) {
@@ -46,8 +53,7 @@ export class Uploader {
 
   /** Journals a finished segment (durable before this returns) and wakes the uploader. */
   async enqueue(key: string, path: string): Promise<void> {
-    const { size } = await stat(path);
-    this.#o.journal.add({ key, path, size, expectedEtag: await expectedEtag(path, size, PART_SIZE) });
+    await journalFile(this.#o.journal, key, path);
     this.#wake?.();
   }
 
@@ -76,7 +82,25 @@ export class Uploader {
 
   async #run(): Promise<void> {
     let backoff = this.#o.backoffMs ?? 500;
+    let swept = (this.#o.ownedPrefixes ?? []).length === 0;
     while (this.#running) {
+      if (!swept) {
+        try {
+          await this.#sweep(this.#o.ownedPrefixes ?? []);
+          swept = true;
+          backoff = this.#o.backoffMs ?? 500;
+        } catch (error) {
+          this.failures += 1;
+          this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          this.#o.logger.warn('cannot list unfinished multipart uploads; will retry', {
+            error: this.lastError,
+            retryInMs: backoff,
+          });
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 30_000);
+          continue;
+        }
+      }
       const next = this.#o.journal.pending()[0];
       if (!next) {
         await new Promise<void>((resolve) => {
@@ -141,6 +165,40 @@ export class Uploader {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404) return false;
       throw error;
+    }
+  }
+
+  /** Aborts every unfinished multipart upload under the prefixes (runs before our first upload). */
+  async #sweep(prefixes: string[]): Promise<void> {
+    const { client, bucket } = this.#o;
+    for (const prefix of prefixes) {
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (;;) {
+        const listed = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        );
+        for (const stale of listed.Uploads ?? []) {
+          if (!stale.Key || !stale.UploadId) continue;
+          await client.send(
+            new AbortMultipartUploadCommand({ Bucket: bucket, Key: stale.Key, UploadId: stale.UploadId }),
+          );
+          this.abortedDangling += 1;
+          this.#o.logger.info('aborted an unfinished multipart upload left by an earlier run', {
+            key: stale.Key,
+            initiated: stale.Initiated?.toISOString(),
+          });
+        }
+        if (!listed.IsTruncated) break;
+        keyMarker = listed.NextKeyMarker;
+        uploadIdMarker = listed.NextUploadIdMarker;
+        if (!keyMarker && !uploadIdMarker) break;
+      }
     }
   }
 

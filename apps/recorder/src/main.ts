@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@microstudio/config';
@@ -6,16 +6,21 @@ import { createLogger } from './log.ts';
 import { NodeClient } from './NodeClient.ts';
 import { PortAllocator } from './ports.ts';
 import { Recorder } from './Recorder.ts';
+import { recover } from './Recovery.ts';
 import { createS3Client } from './s3.ts';
 import { Uploader } from './Uploader.ts';
 import { UploadJournal } from './UploadJournal.ts';
 
+/** On SIGTERM/SIGINT, queued uploads get this long to finish; the rest stays journaled. */
+const STOP_DRAIN_MS = 15_000;
+
 /**
  * `npm start -w @microstudio/recorder`: the recorder service. Talks to the media node at
  * MICROSTUDIO_SFU_URL with MICROSTUDIO_NODE_SECRET; records MICROSTUDIO_ROOM's sources when
- * MICROSTUDIO_RECORD_ALL=true; uploads to MICROSTUDIO_S3_BUCKET when set.
+ * MICROSTUDIO_RECORD_ALL=true; uploads to MICROSTUDIO_S3_BUCKET when set. At start it first
+ * recovers what a killed predecessor left (Recovery.ts), then records.
  */
-function main(): void {
+async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
@@ -36,8 +41,13 @@ function main(): void {
   // Relative paths are from the repository root, as for the studio's data directory.
   const dir = resolve(fileURLToPath(new URL('../../..', import.meta.url)), config.MICROSTUDIO_RECORDINGS_DIR);
   mkdirSync(dir, { recursive: true });
+  lockRecordings(dir);
   const journal = new UploadJournal(join(dir, 'uploads.jsonl'));
+  const node = new NodeClient(config.MICROSTUDIO_SFU_URL, config.MICROSTUDIO_NODE_SECRET);
+  const recovery = await recover({ dir, journal, node, logger: log.child('recovery') });
   const bucket = config.MICROSTUDIO_S3_BUCKET;
+  // Our keys start with a room: multipart uploads left under these by a killed run are aborted.
+  const rooms = new Set([config.MICROSTUDIO_ROOM, ...journal.all().map((e) => e.key.split('/')[0] ?? '')]);
   const uploader = bucket
     ? new Uploader({
         client: createS3Client({
@@ -47,28 +57,43 @@ function main(): void {
         bucket,
         journal,
         logger: log.child('upload'),
+        ownedPrefixes: [...rooms].filter(Boolean).map((room) => `${room}/`),
       })
     : undefined;
   uploader?.start();
   const recorder = new Recorder({
-    node: new NodeClient(config.MICROSTUDIO_SFU_URL, config.MICROSTUDIO_NODE_SECRET),
+    node,
     roomId: config.MICROSTUDIO_ROOM,
     dir,
     ports: new PortAllocator('127.0.0.1', config.MICROSTUDIO_RECORDER_RTP_PORT),
     ip: '127.0.0.1',
     segmentSeconds: config.MICROSTUDIO_SEGMENT_SECONDS,
+    journal,
     uploader,
     logger: log,
   });
   if (config.MICROSTUDIO_RECORD_ALL) recorder.follow();
+  const recovered =
+    recovery.crashedRuns > 0
+      ? `, recovered ${recovery.crashedRuns} interrupted run(s): ${recovery.recovered.length} open segment(s) remuxed, ${recovery.lost.length} lost, ${recovery.rejournaled.length} file(s) journaled`
+      : '';
   process.stdout.write(
-    `recorder ready: ${dir} (room ${config.MICROSTUDIO_ROOM}, ${config.MICROSTUDIO_RECORD_ALL ? 'recording every source' : 'idle: set MICROSTUDIO_RECORD_ALL=true to record'}, uploads ${bucket ? `to ${bucket}` : 'off: no MICROSTUDIO_S3_BUCKET'}, ${journal.pending().length} queued)\n`,
+    `recorder ready: ${dir} (room ${config.MICROSTUDIO_ROOM}, ${config.MICROSTUDIO_RECORD_ALL ? 'recording every source' : 'idle: set MICROSTUDIO_RECORD_ALL=true to record'}, uploads ${bucket ? `to ${bucket}` : 'off: no MICROSTUDIO_S3_BUCKET'}, ${journal.pending().length} queued${recovered})\n`,
   );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    Promise.all([recorder.stop(), uploader?.stop()])
+    recorder
+      .stop()
+      .then(async () => {
+        // The last segments were just journaled: give them a bounded chance to reach the bucket.
+        if (uploader && !(await uploader.drained(STOP_DRAIN_MS)))
+          log.warn('stopping with uploads still queued; they resume at the next start', {
+            pending: uploader.pending,
+          });
+        await uploader?.stop();
+      })
       .then(() => {
         journal.close();
         process.exit(0);
@@ -82,4 +107,50 @@ function main(): void {
   process.once('exit', () => clearInterval(idle));
 }
 
-main();
+/**
+ * One recorder per recordings directory: a second one would end the first one's ffmpegs as
+ * "orphans" at its start and abort its multipart uploads. The lock is a pid file; a stale one
+ * (its process is gone, or the pid now belongs to something else) is taken over.
+ */
+function lockRecordings(dir: string): void {
+  const path = join(dir, 'recorder.pid');
+  let holder = 0;
+  try {
+    holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  } catch {
+    // no lock yet
+  }
+  if (holder > 0 && holder !== process.pid && isRecorder(holder)) {
+    process.stderr.write(
+      `recorder: another recorder (pid ${holder}) is using ${dir}; stop it first (or delete ${path} if it is not one)\n`,
+    );
+    process.exit(1);
+  }
+  writeFileSync(path, `${process.pid}\n`);
+  process.once('exit', () => rmSync(path, { force: true }));
+}
+
+function isRecorder(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // Runs this same script (argv as given, relative to that process's working directory)?
+    const cwd = readlinkSync(`/proc/${pid}/cwd`);
+    const me = resolve(process.argv[1] ?? '');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((arg) => arg.endsWith('.ts') && resolve(cwd, arg) === me);
+  } catch {
+    return true; // alive, and no /proc to tell: assume it is one
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `recorder: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -53,25 +53,27 @@ test('records two ffmpeg-fed VP8 sources for ~25 s into 10 s WebM segments that 
     sources.map(async (source) => {
       const track = source.tracks[0];
       assert.ok(track);
-      const { rtpPort, rtcpPort } = await ports.allocate();
       return new TrackRecorder({
         node: client,
         roomId: 'show',
         producerId: track.producerId,
         dir: join(dir, source.sourceId),
         ip: '127.0.0.1',
-        rtpPort,
-        rtcpPort,
+        ports,
         segmentSeconds: SEGMENT_SECONDS,
         logger: silentLogger,
-        onSegment: (path, sidecar) => finished.push({ path, sidecar }),
+        onSegment: (path, sidecar) => {
+          finished.push({ path, sidecar });
+        },
       });
     }),
   );
+  let stopAt = 0;
   try {
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the senders are running
     await Promise.all(tracks.map((t) => t.start()));
     await new Promise((resolve) => setTimeout(resolve, 25_000));
+    stopAt = Date.now();
     await Promise.all(tracks.map((t) => t.stop()));
     await new Promise((resolve) => setTimeout(resolve, 300));
   } finally {
@@ -111,6 +113,10 @@ test('records two ffmpeg-fed VP8 sources for ~25 s into 10 s WebM segments that 
       } else {
         // The remainder when the recording stopped (may be a single frame).
         assert.ok(duration > 0 && duration <= SEGMENT_SECONDS + FRAME, `last segment ${duration} s`);
+        // Nothing recorded after stop(): ffmpeg ends at the BYE behind the last packet (an 8-byte
+        // BYE used to be ignored, and 3 s more were recorded until ffmpeg was interrupted).
+        const end = sidecar.startWallClockMs + sidecar.durationSeconds * 1000;
+        assert.ok(end <= stopAt + 150, `${source} ends ${end - stopAt} ms after stop()`);
       }
     }
   }

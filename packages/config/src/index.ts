@@ -73,6 +73,10 @@ export const settings = {
     positiveInt.default(50),
     'Signaling messages per second per connection.',
   ),
+  MICROSTUDIO_MAX_WHEP_SESSIONS: setting(
+    positiveInt.max(100_000).default(500),
+    'WHEP playback sessions one node serves at once (more are refused with 503 and Retry-After).',
+  ),
   MICROSTUDIO_TURN_URLS: setting(
     z
       .string()
@@ -139,7 +143,7 @@ export const settings = {
   ),
   MICROSTUDIO_RECORDER_RTP_PORT: setting(
     port.default(46000),
-    'First local UDP port the recorder receives RTP on (2 ports per recorded track, from here up).',
+    'First local UDP port the recorder uses (4 per recorded track, from here up: 2 the node sends RTP/RTCP to, 2 on loopback to ffmpeg).',
   ),
   MICROSTUDIO_RECORD_ALL: setting(
     z
