@@ -35,7 +35,12 @@ const securityHeaders = [
 
 const config: NextConfig = {
   // The workspace packages export TypeScript source (with explicit .ts import extensions).
-  transpilePackages: ['@microstudio/client', '@microstudio/protocol', '@microstudio/config'],
+  transpilePackages: [
+    '@microstudio/client',
+    '@microstudio/protocol',
+    '@microstudio/config',
+    '@microstudio/telemetry',
+  ],
   poweredByHeader: false,
   reactStrictMode: true,
   async headers() {

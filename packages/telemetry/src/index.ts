@@ -1,0 +1,16 @@
+export {
+  drawTimeCode,
+  type RectPainter,
+  type Region,
+  readTimeCode,
+  TIME_CODE_COLUMNS,
+  TIME_CODE_MODULUS,
+  TIME_CODE_ROWS,
+  TIME_CODE_TIME_BITS,
+  timeCodeBits,
+  timeCodeCell,
+  timeCodeCrc,
+  timeCodeRegion,
+  timeCodeValue,
+  unwrapTimeCode,
+} from './timeCode.ts';
