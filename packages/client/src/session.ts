@@ -1,5 +1,7 @@
 import {
   ErrorCode,
+  type Guest,
+  type GuestStatus,
   type IceServer,
   type Invite,
   type ProgramState,
@@ -42,6 +44,10 @@ export type SessionEvents = {
   program: [program: ProgramState];
   /** Something failed that the session recovers from (or cannot): for logs and banners. */
   error: [error: Error];
+  /** Guests only: this guest's standing (waiting, admitted, muted; rejected or removed = the end). */
+  guest: [status: GuestStatus];
+  /** Directors only: the green room and the admitted guests. */
+  guests: [guests: Guest[]];
 };
 
 /** Codes a retry cannot fix: connect() gives up on them at once. */
@@ -199,9 +205,14 @@ export class StudioSession extends Emitter<SessionEvents> {
   /** Why the last join attempt gave up for good. */
   #fatal: Error | null = null;
   #closed = false;
+  #joinInFlight = false;
+  #heldRoom: RoomSnapshot | null = null;
+  #heldProgram: ProgramState | null = null;
   readonly #locate: ((attempt: { failover: boolean }) => Promise<string>) | undefined;
   /** Joined at least once: a later connection is a failover. */
   #everJoined = false;
+  /** A guest the director rejected or removed: the node closes the connection; no re-join. */
+  #dismissed = false;
 
   constructor(options: StudioSessionOptions) {
     super();
@@ -217,8 +228,17 @@ export class StudioSession extends Emitter<SessionEvents> {
       if (!byClient) this.#lose(`signaling lost (${reason})`);
     });
     this.#signaling.on('room:rejoin', ({ reason }) => this.#lose(`room re-created (${reason})`));
-    this.#signaling.on('room:state', (room) => this.#applyRoom(room));
-    this.#signaling.on('program:state', (program) => this.#applyProgram(program));
+    // While a join is in flight, state pushed by the node is newer than the join's snapshot
+    // (the node answers the join first): hold it and apply it after the snapshot, or a change
+    // made while the device loads (an edge's pipe opening) would be overwritten and lost.
+    this.#signaling.on('room:state', (room) => {
+      if (this.#joinInFlight) this.#heldRoom = room;
+      else this.#applyRoom(room);
+    });
+    this.#signaling.on('program:state', (program) => {
+      if (this.#joinInFlight) this.#heldProgram = program;
+      else this.#applyProgram(program);
+    });
     this.#signaling.on('source:updated', (source) => {
       if (!this.#room) return;
       const sources = this.#room.sources.some((s) => s.sourceId === source.sourceId)
@@ -227,6 +247,11 @@ export class StudioSession extends Emitter<SessionEvents> {
       this.#room = { ...this.#room, sources };
       this.emit('room', this.#room);
     });
+    this.#signaling.on('guest:status', (status) => {
+      if (status.state === 'rejected' || status.state === 'removed') this.#dismissed = true;
+      this.emit('guest', status);
+    });
+    this.#signaling.on('guests:state', ({ guests }) => this.emit('guests', guests));
     this.#signaling.on('consumer:closed', ({ consumerId }) => {
       for (const remote of this.#remotes) {
         if (remote.consumerId === consumerId) {
@@ -356,6 +381,19 @@ export class StudioSession extends Emitter<SessionEvents> {
     await this.#call('invite:revoke', { inviteId });
   }
 
+  /** Director: the green room and the admitted guests (also pushed: the 'guests' event). */
+  async listGuests(): Promise<Guest[]> {
+    return (await this.#call('guest:list', {})).guests;
+  }
+
+  /** Director: admit a waiting guest, reject it, (un)mute its microphone or remove it. */
+  async guestAction(
+    action: 'admit' | 'reject' | 'mute' | 'unmute' | 'remove',
+    guestId: string,
+  ): Promise<void> {
+    await this.#call(`guest:${action}`, { guestId });
+  }
+
   /** Director: swap preview and program at once. */
   async cut(): Promise<void> {
     await this.#call('program:cut', {});
@@ -363,6 +401,30 @@ export class StudioSession extends Emitter<SessionEvents> {
   /** Director: fade preview into program. */
   async auto(durationMs?: number): Promise<void> {
     await this.#call('program:auto', durationMs === undefined ? {} : { durationMs });
+  }
+
+  /**
+   * The stats of this join's WebRTC transports (one RTCStatsReport per peer connection: every
+   * inbound and outbound stream, candidate pair and transport), for telemetry. [] when not joined;
+   * a transport whose stats fail is left out.
+   */
+  async transportStats(): Promise<RTCStatsReport[]> {
+    const transports = this.#epoch?.transports.filter((t) => !t.closed) ?? [];
+    const reports = await Promise.all(transports.map((t) => t.getStats().catch(() => null)));
+    return reports.filter((r): r is RTCStatsReport => r !== null);
+  }
+
+  /**
+   * Sends a telemetry report. Only while connected and joined: otherwise, and when the node
+   * refuses it, it is dropped (never queued for later) and this resolves false. Never rejects.
+   */
+  async sendTelemetry(report: RequestOf<'telemetry:report'>): Promise<boolean> {
+    if (this.#closed || this.#state !== 'connected' || !this.#signaling.connected) return false;
+    try {
+      return (await this.#signaling.request('telemetry:report', report)).ok;
+    } catch {
+      return false;
+    }
   }
 
   /** Leaves the room and closes everything. Safe to call twice. Local tracks are not stopped. */
@@ -427,6 +489,12 @@ export class StudioSession extends Emitter<SessionEvents> {
   /** Media or signaling was lost: drop this join's media and start the recovery loop. */
   #lose(reason: string): void {
     if (this.#closed) return;
+    if (this.#dismissed) {
+      // Rejected or removed by the director: the invite will not let this device back in.
+      this.#teardown();
+      this.#setState('disconnected');
+      return;
+    }
     this.#report(new Error(reason));
     this.#teardown();
     if (this.#recovering) return;
@@ -484,6 +552,19 @@ export class StudioSession extends Emitter<SessionEvents> {
   }
 
   async #join(): Promise<JoinEpoch> {
+    this.#joinInFlight = true;
+    this.#heldRoom = null;
+    this.#heldProgram = null;
+    try {
+      return await this.#joinOnce();
+    } finally {
+      this.#joinInFlight = false;
+      this.#heldRoom = null;
+      this.#heldProgram = null;
+    }
+  }
+
+  async #joinOnce(): Promise<JoinEpoch> {
     const payload = {
       roomId: this.roomId,
       token: this.#token,
@@ -517,13 +598,16 @@ export class StudioSession extends Emitter<SessionEvents> {
     this.#epoch = epoch;
     this.#program = null;
     this.#applyRoom(joined.room);
+    const [heldRoom, heldProgram] = [this.#heldRoom, this.#heldProgram];
+    this.#joinInFlight = false;
+    if (heldRoom) this.#applyRoom(heldRoom);
+    if (heldProgram) this.#applyProgram(heldProgram);
+    const room = this.#room ?? joined.room;
     // Republish what we published and re-consume what we consumed, in parallel.
     const restores: Promise<unknown>[] = [];
     for (const publication of this.#publications) restores.push(this.#produce(epoch, publication));
     for (const remote of this.#remotes) {
-      const stillThere = joined.room.sources.some((s) =>
-        s.tracks.some((t) => t.producerId === remote.producerId),
-      );
+      const stillThere = room.sources.some((s) => s.tracks.some((t) => t.producerId === remote.producerId));
       if (!stillThere) {
         this.#remotes.delete(remote);
         remote.end();
