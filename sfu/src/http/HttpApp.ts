@@ -20,6 +20,8 @@ export interface HttpAppDeps {
   fabricRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** WHIP ingest (whip/whipHttp.ts): answers /whip/… itself. */
   whip?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** WHEP playback (whep/whepHttp.ts): answers /whep/… itself. */
+  whep?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -44,6 +46,7 @@ export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: Se
     const path = (req.url ?? '/').split('?')[0];
     if (deps.recorderApi?.(req, res)) return;
     if (deps.whip?.(req, res)) return;
+    if (deps.whep?.(req, res)) return;
     if (deps.fabricRoutes?.(req, res)) return;
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD')

@@ -71,16 +71,23 @@ export function closeLeftoverWeriftSockets(): void {
 /**
  * Feeds RTP as an encoder would: 30 fps H.264 with a keyframe each second — SPS and PPS packets
  * before the IDR slice, which is what mediasoup (and decoders) take as a keyframe — and an Opus
- * frame every 20 ms.
+ * frame every 20 ms. `mark` tells sources apart at a receiver: it fills the slices (0x5a by
+ * default) and, when given, ends each Opus payload.
  */
-export function feed(video: MediaStreamTrack, audio: MediaStreamTrack): () => void {
+export function feed(
+  video: MediaStreamTrack,
+  audio: MediaStreamTrack,
+  options: { mark?: number } = {},
+): () => void {
   let vSeq = 0;
   let frame = 0;
   let aSeq = 0;
   const sps = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0xe8]);
   const pps = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
-  const idr = Buffer.concat([Buffer.from([0x65, 0x88, 0x84]), Buffer.alloc(300, 0x5a)]);
-  const slice = Buffer.concat([Buffer.from([0x41, 0x9a, 0x02]), Buffer.alloc(120, 0x5a)]);
+  const fill = options.mark ?? 0x5a;
+  const idr = Buffer.concat([Buffer.from([0x65, 0x88, 0x84]), Buffer.alloc(300, fill)]);
+  const slice = Buffer.concat([Buffer.from([0x41, 0x9a, 0x02]), Buffer.alloc(120, fill)]);
+  const opus = Buffer.from([0xf8, 0xff, 0xfe, ...(options.mark === undefined ? [] : [options.mark])]);
   const send = (payload: Buffer, timestamp: number, marker: boolean) => {
     vSeq++;
     video.writeRtp(
@@ -106,7 +113,7 @@ export function feed(video: MediaStreamTrack, audio: MediaStreamTrack): () => vo
     audio.writeRtp(
       new RtpPacket(
         new RtpHeader({ payloadType: 111, sequenceNumber: aSeq & 0xffff, timestamp: aSeq * 960 }),
-        Buffer.from([0xf8, 0xff, 0xfe]),
+        opus,
       ),
     );
   }, 20);
