@@ -26,6 +26,8 @@ test.describe('edge fabric', () => {
   test.skip(!support.ok, support.ok ? '' : support.reason);
   test.use({ baseURL: `http://127.0.0.1:${STUDIO_PORT}` });
   let cluster: Cluster | undefined;
+  /** The viewer page, for the failure report. */
+  let viewerPage: Page | undefined;
 
   test.beforeAll(async () => {
     test.setTimeout(120_000);
@@ -40,6 +42,30 @@ test.describe('edge fabric', () => {
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixtures from an object pattern; this hook needs none.
   test.afterEach(async ({}, testInfo) => {
     // A failure's story is in the nodes' logs: print them (JSON lines, last 8 KB each).
+    if (testInfo.status !== testInfo.expectedStatus && viewerPage) {
+      const report = await viewerPage
+        .evaluate(async () => {
+          const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+          const out: unknown[] = [];
+          for (const pc of pcs) {
+            if (pc.connectionState === 'closed') continue;
+            const stats: unknown[] = [];
+            (await pc.getStats()).forEach((s) => {
+              if (s.type === 'inbound-rtp')
+                stats.push([s.kind, s.trackIdentifier, s.packetsReceived, s.framesDecoded, s.pliCount]);
+            });
+            out.push({ state: pc.connectionState, stats });
+          }
+          const videos = Array.from(document.querySelectorAll('video')).map((v) => [
+            v.getAttribute('aria-label'),
+            v.videoWidth,
+            ((v.srcObject as MediaStream | null)?.getTracks() ?? []).map((t) => `${t.kind}:${t.readyState}`),
+          ]);
+          return JSON.stringify({ out, videos, text: (document.body.textContent ?? '').slice(0, 300) });
+        })
+        .catch((error: unknown) => String(error));
+      console.log(`── viewer page ──\n${report}`);
+    }
     if (testInfo.status !== testInfo.expectedStatus && cluster) {
       for (const host of ['site', 'edge1', 'edge2']) {
         const metrics = await fetch(`http://${cluster.ip(host)}:4000/metrics`, {
@@ -101,6 +127,7 @@ test.describe('edge fabric', () => {
       await newContext(),
       `/watch?${new URLSearchParams({ room, invite: viewerInvite, region: 'eu' })}`,
     );
+    viewerPage = watch;
     const program = watch.getByLabel('Program');
     await expect(servingNode(watch)).toHaveText('Edge edge1 · eu');
     await expectShowing(program, camA, 'edge viewer shows the program');

@@ -13,13 +13,15 @@ import { MirrorServer, type PipeListen } from './fabric/MirrorServer.ts';
 import { createFabricRoutes } from './http/fabricRoutes.ts';
 import { createHttpApp } from './http/HttpApp.ts';
 import type { NodeHealth } from './http/health.ts';
-import type { FabricStatus } from './http/metrics.ts';
+import { clientTelemetry, type FabricStatus } from './http/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRecorderApi } from './recording/RecorderApi.ts';
 import { RecordingService } from './recording/RecordingService.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { allowedOrigins } from './signaling/origins.ts';
 import { createSignalingServer, type SignalingServer } from './signaling/SignalingServer.ts';
+import { WhepService } from './whep/WhepService.ts';
+import { createWhepHandler } from './whep/whepHttp.ts';
 import { WhipService } from './whip/WhipService.ts';
 import { createWhipHandler } from './whip/whipHttp.ts';
 import { WorkerPool } from './workers/WorkerPool.ts';
@@ -33,6 +35,8 @@ export interface MediaNode {
   readonly recordings: RecordingService;
   /** WHIP ingest sessions (server-side camera peers). */
   readonly whip: WhipService;
+  /** WHEP playback sessions (viewer peers fed by each room's program relay). */
+  readonly whep: WhepService;
   readonly signaling: SignalingServer;
   readonly httpServer: HttpServer;
   readonly host: string;
@@ -143,6 +147,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       fabricRoutes,
       recorderApi,
       whip: (req, res) => whipHandler(req, res),
+      whep: (req, res) => whepHandler(req, res),
       onError: (error) => logger.error('an HTTP route threw', { error: String(error) }),
     }),
   );
@@ -152,6 +157,16 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   });
   const whip = new WhipService({ registry, auth, logger: logger.child('whip') });
   const whipHandler = createWhipHandler(whip, logger.child('whip'));
+  const whep = new WhepService({
+    registry,
+    auth,
+    pool,
+    maxSessions: config.MICROSTUDIO_MAX_WHEP_SESSIONS,
+    logger: logger.child('whep'),
+    // Read when a session starts: the edge service exists by then (it is created after listen).
+    edge: role === 'edge' ? { uplink: () => edge?.uplink ?? 'down' } : undefined,
+  });
+  const whepHandler = createWhepHandler(whep, logger.child('whep'));
   const signaling = createSignalingServer(httpServer, {
     registry,
     auth,
@@ -159,6 +174,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     logger,
     maxMessagesPerSecond: config.MICROSTUDIO_MAX_MESSAGES_PER_SECOND,
     turn,
+    // The same instance /metrics exposes (createNodeMetrics finds it by the registry).
+    telemetry: clientTelemetry(registry),
   });
   const host = config.MICROSTUDIO_SFU_HOST;
   try {
@@ -234,6 +251,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     auth,
     recordings,
     whip,
+    whep,
     signaling,
     httpServer,
     host,
@@ -252,6 +270,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         mirrors?.close();
         recordings.close();
         whip.close();
+        whep.close();
         registry.close();
         await signaling.close();
         pool.close();

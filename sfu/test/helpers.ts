@@ -227,7 +227,7 @@ export interface Joined {
 export async function tokenFor(
   node: MediaNode,
   roomId: string,
-  role: 'camera' | 'director' | 'viewer',
+  role: 'camera' | 'director' | 'viewer' | 'guest',
   options: { ttlSeconds?: number; uses?: number } = {},
 ): Promise<string> {
   const { token } = await node.auth.issuer.issue({
@@ -242,7 +242,7 @@ export async function tokenFor(
 export async function joinAs(
   node: MediaNode,
   roomId: string,
-  role: 'camera' | 'director' | 'viewer',
+  role: 'camera' | 'director' | 'viewer' | 'guest',
   clientId: string,
 ): Promise<Joined> {
   const socket = await connect(node);

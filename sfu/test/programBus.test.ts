@@ -195,3 +195,34 @@ describe('ProgramBus', () => {
     assert.equal(bus.closed, true);
   });
 });
+
+describe('ProgramBus.forget (a guest removed from the show)', () => {
+  test('takes the source off program and preview, once; other sources are untouched', () => {
+    const { bus, changes } = makeBus();
+    bus.preview('a');
+    bus.cut();
+    bus.preview('b');
+    const before = changes.length;
+    assert.equal(bus.forget('c'), false);
+    assert.equal(changes.length, before);
+    assert.equal(bus.forget('a'), true);
+    assert.equal(bus.state.programSourceId, null);
+    assert.equal(bus.state.previewSourceId, 'b');
+    assert.equal(changes.length, before + 1);
+    assert.equal(bus.forget('a'), false);
+  });
+
+  test('a fade involving the source is committed first, and its timer stopped', () => {
+    const { bus, clock } = makeBus();
+    bus.preview('a');
+    bus.cut();
+    bus.preview('b');
+    bus.auto(500);
+    assert.equal(bus.forget('b'), true);
+    assert.deepEqual(
+      { program: bus.state.programSourceId, preview: bus.state.previewSourceId, fade: bus.state.transition },
+      { program: null, preview: 'a', fade: null },
+    );
+    assert.equal(clock.timers.length, 0);
+  });
+});

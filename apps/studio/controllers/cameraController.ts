@@ -8,6 +8,7 @@ import {
   type Quality,
   StudioSession,
   stableClientId,
+  TelemetryReporter,
   videoConstraints,
 } from '@microstudio/client';
 import { tallyOf } from '@microstudio/protocol';
@@ -103,6 +104,7 @@ export function createCameraController(params: CameraParams): CameraController {
   let cameraTrack: MediaStreamTrack | null = null;
   let micTrack: MediaStreamTrack | null = null;
   let session: StudioSession | null = null;
+  let telemetry: TelemetryReporter | null = null;
   let videoPub: Publication | null = null;
   let micPub: Publication | null = null;
   let wakeLock: WakeLockSentinel | null = null;
@@ -264,6 +266,9 @@ export function createCameraController(params: CameraParams): CameraController {
       clientId,
     });
     session = current;
+    // Cameras publish to the site; battery and network type where the browser exposes them.
+    telemetry?.close();
+    telemetry = new TelemetryReporter(current, { hop: 'site', device: true });
     current.on('state', (connection) => store.setState({ connection }));
     current.on('program', (program) => store.setState({ tally: tallyOf(program, clientId) }));
     current.on('error', (error) => console.warn('[camera]', error.message));
@@ -286,6 +291,8 @@ export function createCameraController(params: CameraParams): CameraController {
   async function stopLive(): Promise<void> {
     const current = session;
     session = null;
+    telemetry?.close();
+    telemetry = null;
     videoPub = null;
     micPub = null;
     micTrack?.stop();

@@ -33,12 +33,16 @@ export interface ControlController {
   auto(): void;
   setTransitionMs(value: number): void;
   /** Makes a new invite link (camera: also its QR code) valid for a show day. */
-  createInvite(role: 'camera' | 'viewer'): void;
+  createInvite(role: 'camera' | 'viewer' | 'guest'): void;
   revokeInvite(inviteId: string): void;
+  /** Green room: admit, reject, (un)mute or remove a guest. */
+  guestAction(action: GuestAction, guestId: string): void;
   /** A key pressed anywhere on the page; returns true when it was a shortcut (prevent default). */
   handleKey(key: string, target: KeyTarget): boolean;
   dispose(): void;
 }
+
+export type GuestAction = 'admit' | 'reject' | 'mute' | 'unmute' | 'remove';
 
 /** What the key handler needs to know about the key press and the focused element. */
 export interface KeyTarget {
@@ -170,6 +174,8 @@ export function pollFabric(report: (edges: EdgesState) => void): () => void {
 const STATS_INTERVAL_MS = 500;
 /** Invite links made in the control room last a show day. */
 const INVITE_TTL_SECONDS = 12 * 3600;
+/** A guest link admits one device (a removed guest cannot come back with it) for a show day. */
+const GUEST_INVITE_USES = 1;
 
 /** The /control page: joins as director, keeps the multiview and monitors fed, drives the bus. */
 export function createControlController({ room }: { room: string }): ControlController {
@@ -215,6 +221,7 @@ export function createControlController({ room }: { room: string }): ControlCont
       store.setState({ program });
       updateWanted();
     });
+    current.on('guests', (guests) => store.setState({ guests }));
     current.on('error', (error) => console.warn('[control]', error.message));
     currentFeeds.on('track', (key, track) => {
       const [sourceId = '', purpose, layer] = key.split('|');
@@ -279,10 +286,22 @@ export function createControlController({ room }: { room: string }): ControlCont
     },
     createInvite(role) {
       act(async (s) => {
-        const invite = await s.createInvite({ role, ttlSeconds: INVITE_TTL_SECONDS, label: `${role} link` });
-        const base = await (role === 'camera' ? links.cameraUrl : links.watchUrl);
+        const invite = await s.createInvite({
+          role,
+          ttlSeconds: INVITE_TTL_SECONDS,
+          label: `${role} link`,
+          ...(role === 'guest' ? { uses: GUEST_INVITE_USES } : {}),
+        });
+        const base = await { camera: links.cameraUrl, viewer: links.watchUrl, guest: links.joinUrl }[role];
         const url = `${base}&invite=${encodeURIComponent(invite.token)}`;
-        if (role === 'camera') {
+        if (role === 'guest') {
+          const guestQrDataUrl = await QRCode.toDataURL(url, {
+            margin: 1,
+            width: 256,
+            errorCorrectionLevel: 'L',
+          }).catch(() => null);
+          store.setState({ guestUrl: url, guestQrDataUrl });
+        } else if (role === 'camera') {
           await showCameraLink(url);
           sessionStorage.setItem(cameraLinkKey, JSON.stringify({ inviteId: invite.inviteId, url }));
         } else store.setState({ viewerUrl: url });
@@ -292,6 +311,12 @@ export function createControlController({ room }: { room: string }): ControlCont
     revokeInvite(inviteId) {
       act(async (s) => {
         await s.revokeInvite(inviteId);
+        await refreshInvites();
+      });
+    },
+    guestAction(action, guestId) {
+      act(async (s) => {
+        await s.guestAction(action, guestId);
         await refreshInvites();
       });
     },
@@ -331,6 +356,7 @@ export function createControlController({ room }: { room: string }): ControlCont
     feeds = new SourceFeeds(current);
     wire(current, feeds);
     await current.connect();
+    store.setState({ guests: await current.listGuests() });
     await refreshInvites();
     // The camera QR code is on screen from the start: this tab's link while its invite is still
     // valid (so a reload keeps the code the crew already scanned), else a fresh one.

@@ -4,6 +4,7 @@ import {
   SourceFeeds,
   StudioSession,
   stableClientId,
+  TelemetryReporter,
 } from '@microstudio/client';
 import { inviteFromUrl } from '../lib/invite.ts';
 import { createViewerLocator } from '../lib/placement.ts';
@@ -21,9 +22,12 @@ export interface WatchController {
 export function createWatchController({
   room,
   region,
+  atSite = false,
 }: {
   room: string;
   region: string | undefined;
+  /** Watch at the site, bypassing placement (venue screens). */
+  atSite?: boolean;
 }): WatchController {
   const store = useWatchStore;
   store.setState({ ...initialWatchState, room });
@@ -39,9 +43,14 @@ export function createWatchController({
     displayName: 'Viewer',
     clientId: stableClientId(`viewer:${room}`),
     // Watch at the nearest edge; after losing it, at another one, without a reload.
-    locate: createViewerLocator({ region, onPlaced: (placement) => store.setState({ placement }) }),
+    locate: createViewerLocator({ region, atSite, onPlaced: (placement) => store.setState({ placement }) }),
   });
   const feeds = new SourceFeeds(session);
+  // Startup, cut-to-frame, glass-to-glass (test patterns), RTT, loss… to the node's metrics.
+  const telemetry = new TelemetryReporter(session, {
+    hop: () => store.getState().placement?.role ?? 'site',
+    videoTrackOf: (sourceId) => store.getState().video[sourceId] ?? null,
+  });
 
   session.on('state', (connection) => store.setState({ connection }));
   session.on('room', (snapshot) => store.setState({ uplink: snapshot.uplink ?? null }));
@@ -75,6 +84,7 @@ export function createWatchController({
       store.setState({ muted: false, autoplayBlocked: false });
     },
     dispose() {
+      telemetry.close();
       feeds.close();
       void session.close();
     },

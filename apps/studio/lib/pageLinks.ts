@@ -1,7 +1,11 @@
 /** The LAN https links of the room's pages (what phones can open), with a same-origin fallback. */
-export function pageLinks(room: string): { cameraUrl: Promise<string>; watchUrl: Promise<string> } {
+export function pageLinks(room: string): {
+  cameraUrl: Promise<string>;
+  watchUrl: Promise<string>;
+  joinUrl: Promise<string>;
+} {
   const query = `?room=${encodeURIComponent(room)}`;
-  type Info = { cameraUrl?: unknown; watchUrl?: unknown };
+  type Info = { cameraUrl?: unknown; watchUrl?: unknown; joinUrl?: unknown };
   const info: Promise<Info> = fetch(`/api/studio-info${query}`, { cache: 'no-store' })
     .then((response) => (response.ok ? (response.json() as Promise<Info>) : {}))
     .catch(() => ({}));
@@ -9,5 +13,6 @@ export function pageLinks(room: string): { cameraUrl: Promise<string>; watchUrl:
   return {
     cameraUrl: info.then((i) => (typeof i.cameraUrl === 'string' ? i.cameraUrl : `${origin}/camera${query}`)),
     watchUrl: info.then((i) => (typeof i.watchUrl === 'string' ? i.watchUrl : `${origin}/watch${query}`)),
+    joinUrl: info.then((i) => (typeof i.joinUrl === 'string' ? i.joinUrl : `${origin}/join${query}`)),
   };
 }

@@ -21,10 +21,16 @@ export function regionParam(value: string | undefined): string | undefined {
  */
 export function createViewerLocator(options: {
   region: string | undefined;
+  /** Venue screens watch at the site itself (`/watch?at=site`), never through the cloud. */
+  atSite?: boolean;
   onPlaced: (placement: Placement) => void;
 }): (attempt: { failover: boolean }) => Promise<string> {
   let current: string | null = null;
   return async ({ failover }) => {
+    if (options.atSite) {
+      options.onPlaced({ nodeId: 'site', role: 'site', region: 'venue', url: window.location.origin });
+      return window.location.origin;
+    }
     const params = new URLSearchParams();
     if (options.region) params.set('region', options.region);
     if (failover && current) params.set('exclude', current);

@@ -4,6 +4,8 @@ export interface StudioInfo {
   cameraUrl: string;
   controlUrl: string;
   watchUrl: string;
+  /** The remote guests' page (device check, green room). */
+  joinUrl: string;
 }
 
 const ROOM = /^[\w.-]{1,128}$/;
@@ -22,5 +24,6 @@ export function studioInfo(
     cameraUrl: `${base}/camera${query}`,
     controlUrl: `${base}/control${query}`,
     watchUrl: `${base}/watch${query}`,
+    joinUrl: `${base}/join${query}`,
   };
 }

@@ -1,5 +1,5 @@
 import type { ConnectionState } from '@microstudio/client';
-import { DEFAULT_TRANSITION_MS, type Invite, type ProgramState } from '@microstudio/protocol';
+import { DEFAULT_TRANSITION_MS, type Guest, type Invite, type ProgramState } from '@microstudio/protocol';
 import { create } from 'zustand';
 import type { FabricNode } from '../app/api/fabric/fabricNodes.ts';
 
@@ -53,7 +53,12 @@ export interface ControlState {
   cameraUrl: string | null;
   qrDataUrl: string | null;
   viewerUrl: string | null;
+  /** The newest guest invite link and its QR code (made with "New guest invite"). */
+  guestUrl: string | null;
+  guestQrDataUrl: string | null;
   invites: Invite[];
+  /** The green room and the admitted guests (pushed by the node). */
+  guests: Guest[];
   edges: EdgesState;
   error: string | null;
 }
@@ -72,7 +77,10 @@ export const initialControlState: ControlState = {
   cameraUrl: null,
   qrDataUrl: null,
   viewerUrl: null,
+  guestUrl: null,
+  guestQrDataUrl: null,
   invites: [],
+  guests: [],
   edges: { loaded: false, nodes: [], edgeCount: 0, error: null },
   error: null,
 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { grantsOf, hasGrant, TokenError, TokenIssuer } from '../src/index.ts';
+import { grantsOf, hasGrant, needsAdmission, TokenError, TokenIssuer } from '../src/index.ts';
 
 const SECRET = 'a'.repeat(32);
 const OTHER = 'b'.repeat(32);
@@ -99,5 +99,30 @@ describe('grants', () => {
     assert.ok(
       hasGrant('director', 'program') && hasGrant('director', 'admin') && !hasGrant('director', 'publish'),
     );
+  });
+
+  it('a guest publishes and subscribes once admitted, only subscribes while waiting, never cuts or admins', () => {
+    assert.ok(needsAdmission('guest') && !needsAdmission('camera') && !needsAdmission('director'));
+    assert.ok(hasGrant('guest', 'publish') && hasGrant('guest', 'subscribe'));
+    assert.ok(!hasGrant('guest', 'program') && !hasGrant('guest', 'admin'));
+    assert.ok(!hasGrant('guest', 'publish', false) && hasGrant('guest', 'subscribe', false));
+    assert.ok(!hasGrant('guest', 'program', false) && !hasGrant('guest', 'admin', false));
+    // Roles without a green room are unaffected by the flag.
+    assert.ok(hasGrant('camera', 'publish', false));
+  });
+
+  it('guest invites round-trip with expiry and use count', async () => {
+    const issuer = new TokenIssuer('s'.repeat(40));
+    const { token } = await issuer.issue({
+      room: 'main',
+      role: 'guest',
+      ttlSeconds: 600,
+      uses: 1,
+      label: 'Ana',
+    });
+    const claims = await issuer.verify(token);
+    assert.equal(claims.role, 'guest');
+    assert.equal(claims.uses, 1);
+    assert.equal(claims.exp - claims.iat, 600);
   });
 });

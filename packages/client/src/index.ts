@@ -49,6 +49,20 @@ export {
   type StatsLike,
 } from './stats.ts';
 export {
+  type DeviceFigures,
+  framesDecodedFor,
+  readDeviceFigures,
+  type StatsFigures,
+  type StatsSample,
+  statsFigures,
+  statsSample,
+  TelemetryReporter,
+  type TelemetryReporterOptions,
+  type TelemetrySession,
+  TimeCodeReader,
+  videoFrames,
+} from './telemetry.ts';
+export {
   type CanvasTestPattern,
   createTestPattern,
   createTestTone,

@@ -1,3 +1,4 @@
+import { drawTimeCode, timeCodeRegion } from '@microstudio/telemetry';
 import { colorForName, formatClock, parseHexColor, textColorOn } from './colors.ts';
 
 export interface TestPatternOptions {
@@ -27,8 +28,10 @@ export function textBox(width: number, height: number): { x: number; y: number; 
 
 /**
  * A synthetic camera: the whole frame in the source colour, the name large and a running clock
- * (HH:MM:SS.mmm) in the centre third. The outer border, corners especially, is always the pure
- * source colour, so tests can identify a source from a corner pixel.
+ * (HH:MM:SS.mmm) in the centre third, and a machine-readable capture time code (wall-clock ms,
+ * @microstudio/telemetry) in a band near the bottom, for glass-to-glass latency. The outer border,
+ * corners especially, is always the pure source colour, so tests can identify a source from a
+ * corner pixel.
  */
 export function createTestPattern({
   name: initialName,
@@ -47,6 +50,7 @@ export function createTestPattern({
   if (!context) throw new Error('2D canvas is not available');
   const ctx = context;
   const box = textBox(width, height);
+  const codeRegion = timeCodeRegion(width, height);
 
   const fitFont = (text: string, maxHeight: number, weight: string): string => {
     let size = Math.floor(maxHeight);
@@ -73,6 +77,8 @@ export function createTestPattern({
     ctx.font = clockFont;
     ctx.fillText(formatClock(new Date()), width / 2, box.y + box.h * 0.75);
     ctx.restore();
+    // Its capture time, read back by receivers (TimeCodeReader) for glass-to-glass latency.
+    drawTimeCode(ctx, performance.timeOrigin + performance.now(), codeRegion);
   };
 
   draw();

@@ -17,6 +17,8 @@ export const ErrorCode = {
   AlreadyJoined: 'ALREADY_JOINED',
   /** The peer's role may not do this (e.g. a viewer publishing, a camera cutting). */
   Forbidden: 'FORBIDDEN',
+  /** A guest still in the green room: the director has not admitted it (it may only watch the program). */
+  NotAdmitted: 'NOT_ADMITTED',
   /** A transport, producer, consumer or source id that does not exist in this room. */
   NotFound: 'NOT_FOUND',
   /** The router cannot send this producer to a client with these RTP capabilities. */

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { idSchema } from './media.ts';
 import type { RequestName, RequestOf, ResponseOf } from './requests.ts';
 import type { Result } from './result.ts';
-import { programStateSchema, roomSnapshotSchema, sourceSchema } from './room.ts';
+import {
+  guestListSchema,
+  guestStatusSchema,
+  programStateSchema,
+  roomSnapshotSchema,
+  sourceSchema,
+} from './room.ts';
 
 /** Node → client notifications. Clients validate them too: a node can be a different version. */
 export const notifications = {
@@ -15,6 +21,10 @@ export const notifications = {
   'consumer:closed': z.object({ consumerId: idSchema }),
   /** The room's media worker died and the room was re-created: drop all transports and re-join. */
   'room:rejoin': z.object({ reason: z.string() }),
+  /** Directors only: who waits in the green room and who is admitted; on join and on every change. */
+  'guests:state': guestListSchema,
+  /** A guest only: its own state (waiting, admitted, muted, rejected, removed). */
+  'guest:status': guestStatusSchema,
 } as const;
 
 export type NotificationName = keyof typeof notifications;

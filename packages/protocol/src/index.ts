@@ -7,4 +7,5 @@ export * from './recorder.ts';
 export * from './requests.ts';
 export * from './result.ts';
 export * from './room.ts';
+export * from './telemetry.ts';
 export * from './validate.ts';

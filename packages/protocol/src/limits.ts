@@ -24,7 +24,13 @@ export const MAX_ID_LENGTH = 128;
 /** Tally and preview are selected with keys 1–9; a room can hold more sources than that. */
 export const MAX_SOURCES_PER_ROOM = 32;
 
+/** Guests a room keeps track of (waiting, admitted, or admitted and reconnecting). */
+export const MAX_GUESTS_PER_ROOM = 256;
+
 /** Auto-transition bounds (a fade). */
 export const MIN_TRANSITION_MS = 100;
 export const MAX_TRANSITION_MS = 5_000;
 export const DEFAULT_TRANSITION_MS = 500;
+
+/** A connection sends at most one telemetry:report per this interval; faster ones are RATE_LIMITED. */
+export const TELEMETRY_MIN_INTERVAL_MS = 2_000;

@@ -9,9 +9,18 @@ import {
   rtpParametersSchema,
   transportOptionsSchema,
 } from './media.ts';
-import { displayNameSchema, roleSchema, roomSnapshotSchema, trackPurposeSchema } from './room.ts';
+import {
+  displayNameSchema,
+  guestListSchema,
+  roleSchema,
+  roomSnapshotSchema,
+  trackPurposeSchema,
+} from './room.ts';
+import { telemetryReportSchema } from './telemetry.ts';
 
 const empty = z.object({}).strict();
+/** A guest request names one guest by its client id. */
+const guestTarget = z.object({ guestId: idSchema }).strict();
 
 /** A signed JWT; its size is bounded before anything tries to parse it. */
 const tokenSchema = z.string().min(16).max(4096);
@@ -130,6 +139,22 @@ export const requests = {
     }),
     response: empty,
   },
+  /** Director: the green room and the admitted guests (also pushed as `guests:state`). */
+  'guest:list': { request: empty, response: guestListSchema },
+  /** Director: a waiting guest may publish and becomes a source (NOT_FOUND if not waiting). */
+  'guest:admit': { request: guestTarget, response: empty },
+  /** Director: refuse a guest; it is told, disconnected, and its invite use is spent. */
+  'guest:reject': { request: guestTarget, response: empty },
+  /** Director: pause the guest's microphone on the node (the guest cannot resume it itself). */
+  'guest:mute': { request: guestTarget, response: empty },
+  'guest:unmute': { request: guestTarget, response: empty },
+  /** Director: disconnect a guest (waiting or admitted); its invite does not let it back in. */
+  'guest:remove': { request: guestTarget, response: empty },
+  /**
+   * What the page measures of its own media (getStats), for the node's metrics. Any joined peer;
+   * at most one per TELEMETRY_MIN_INTERVAL_MS per connection (RATE_LIMITED otherwise).
+   */
+  'telemetry:report': { request: telemetryReportSchema, response: empty },
 } as const;
 
 export type RequestName = keyof typeof requests;

@@ -3,7 +3,7 @@ import { MAX_DISPLAY_NAME_LENGTH, MAX_TRANSITION_MS, MIN_TRANSITION_MS } from '.
 import { idSchema, mediaKindSchema } from './media.ts';
 
 /** Who a peer is in the show. A role decides what its connection may do. */
-export const roleSchema = z.enum(['camera', 'director', 'viewer']);
+export const roleSchema = z.enum(['camera', 'director', 'viewer', 'guest']);
 export type Role = z.infer<typeof roleSchema>;
 
 export const displayNameSchema = z.string().trim().min(1).max(MAX_DISPLAY_NAME_LENGTH);
@@ -30,6 +30,8 @@ export const sourceSchema = z.object({
   tracks: z.array(sourceTrackSchema),
   /** Connection quality as the node sees it: 'good' | 'fair' | 'poor' | 'lost'. */
   quality: z.enum(['good', 'fair', 'poor', 'lost']),
+  /** An admitted remote guest rather than a camera (guests hear each other: see mix-minus). */
+  guest: z.literal(true).optional(),
 });
 export type Source = z.infer<typeof sourceSchema>;
 
@@ -75,3 +77,38 @@ export function tallyOf(program: ProgramState, sourceId: string): Tally {
   if (program.previewSourceId === sourceId) return 'preview';
   return 'off';
 }
+
+/**
+ * A remote guest's place in the show. A guest joins `waiting` in the green room (it may only watch
+ * the program); the director admits it (it then publishes like a camera and is a source) or
+ * rejects it. Its id is its client id, which is also its sourceId once admitted.
+ */
+export const guestStateSchema = z.enum(['waiting', 'admitted']);
+export type GuestState = z.infer<typeof guestStateSchema>;
+
+export const guestSchema = z
+  .object({
+    guestId: idSchema,
+    displayName: displayNameSchema,
+    state: guestStateSchema,
+    /** The director muted its microphone (its mic producer is paused on the node). */
+    muted: z.boolean(),
+  })
+  .strict();
+export type Guest = z.infer<typeof guestSchema>;
+
+/** The director's view of the green room and the admitted guests (connected ones only). */
+export const guestListSchema = z.object({ guests: z.array(guestSchema).max(256) }).strict();
+export type GuestList = z.infer<typeof guestListSchema>;
+
+/**
+ * What a guest is told about itself: waiting, admitted, (un)muted, or that it was rejected or
+ * removed (the connection closes right after those two, and the invite does not let it back in).
+ */
+export const guestStatusSchema = z
+  .object({
+    state: z.enum(['waiting', 'admitted', 'rejected', 'removed']),
+    muted: z.boolean(),
+  })
+  .strict();
+export type GuestStatus = z.infer<typeof guestStatusSchema>;

@@ -88,6 +88,26 @@ export const validRequests: { [N in RequestName]: RequestOf<N> } = {
   'program:preview': { sourceId: 'c-123' },
   'program:cut': {},
   'program:auto': { durationMs: 500 },
+  'guest:list': {},
+  'guest:admit': { guestId: 'g-1' },
+  'guest:reject': { guestId: 'g-1' },
+  'guest:mute': { guestId: 'g-1' },
+  'guest:unmute': { guestId: 'g-1' },
+  'guest:remove': { guestId: 'g-1' },
+  'telemetry:report': {
+    hop: 'edge',
+    startupMs: 820,
+    cutToFrameMs: 45,
+    freezes: 0,
+    rttMs: 18.5,
+    jitterMs: 3.2,
+    packetLossPct: 0.4,
+    bitrateKbps: { in: 2400, out: 12 },
+    decodeMsPerFrame: 2.1,
+    glassToGlassMs: 140,
+    battery: { level: 0.62, charging: false },
+    networkType: 'wifi',
+  },
 };
 
 /** For each request: payloads that must be refused, with why. */
@@ -170,6 +190,33 @@ export const invalidRequests: { [N in RequestName]: [why: string, payload: unkno
     ['too short', { durationMs: 10 }],
     ['too long', { durationMs: 60000 }],
   ],
+  'guest:list': [['unexpected field', { guestId: 'g-1' }]],
+  'guest:admit': [
+    ['missing guestId', {}],
+    ['empty guestId', { guestId: '' }],
+    ['extra field', { guestId: 'g-1', role: 'director' }],
+  ],
+  'guest:reject': [['guestId not a string', { guestId: 7 }]],
+  'guest:mute': [['guestId too long', { guestId: 'g'.repeat(200) }]],
+  'guest:unmute': [['array payload', ['g-1']]],
+  'guest:remove': [['null guestId', { guestId: null }]],
+  'telemetry:report': [
+    ['missing hop', { rttMs: 10 }],
+    ['unknown hop', { hop: 'moon' }],
+    ['unknown key', { hop: 'site', rttMs: 10, cpuTemperature: 80 }],
+    ['unknown key in bitrate', { hop: 'site', bitrateKbps: { in: 1, sideways: 2 } }],
+    ['unknown key in battery', { hop: 'site', battery: { level: 0.5, charging: true, health: 'ok' } }],
+    ['negative rtt', { hop: 'site', rttMs: -1 }],
+    ['rtt above its bound', { hop: 'site', rttMs: 60_001 }],
+    ['loss above 100 %', { hop: 'site', packetLossPct: 100.5 }],
+    ['fractional freezes', { hop: 'site', freezes: 1.5 }],
+    ['battery level above 1', { hop: 'site', battery: { level: 1.2, charging: true } }],
+    ['battery without charging', { hop: 'site', battery: { level: 0.5 } }],
+    ['unknown network type', { hop: 'site', networkType: '6g' }],
+    ['a figure as a string', { hop: 'site', startupMs: '800' }],
+    ['a figure as null', { hop: 'site', jitterMs: null }],
+    ['an array payload', [{ hop: 'site' }]],
+  ],
 };
 
 export const validNotifications: { [N in NotificationName]: NotificationOf<N> } = {
@@ -200,4 +247,11 @@ export const validNotifications: { [N in NotificationName]: NotificationOf<N> } 
   'source:updated': { sourceId: 'c-1', displayName: 'Cam A', quality: 'poor', tracks: [] },
   'consumer:closed': { consumerId: 'c1' },
   'room:rejoin': { reason: 'media worker died' },
+  'guests:state': {
+    guests: [
+      { guestId: 'g-1', displayName: 'Ana', state: 'waiting', muted: false },
+      { guestId: 'g-2', displayName: 'Ben', state: 'admitted', muted: true },
+    ],
+  },
+  'guest:status': { state: 'admitted', muted: false },
 };

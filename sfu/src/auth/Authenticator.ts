@@ -76,6 +76,10 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
     }
     if (claims.room !== room) throw unauthorized('this token is for another room');
     if (this.#book.isRevoked(claims.jti)) throw unauthorized('this invite was revoked');
+    if (this.#book.isBanned(claims.jti, clientId))
+      throw unauthorized(
+        'the director sent you away (rejected or removed): this invite no longer admits this device',
+      );
     if (!this.#book.hasUseLeft(claims, clientId)) throw unauthorized('this invite has been used up');
     return { claims, commit: () => this.#book.use(claims, clientId) };
   }
@@ -91,6 +95,14 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
 
   listInvites(room: string): Invite[] {
     return this.#book.list(room, this.#now());
+  }
+
+  /**
+   * A guest was rejected or removed: the use it made of its invite is spent for good and the
+   * invite does not admit that device again (other devices while uses are left).
+   */
+  spendInvite(room: string, inviteId: string, clientId: string): void {
+    this.#book.ban(room, inviteId, clientId);
   }
 
   revokeInvite(room: string, inviteId: string): void {

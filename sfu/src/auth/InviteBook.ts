@@ -6,6 +6,8 @@ interface Entry {
   /** Distinct clients (devices) that joined with this token. */
   clients: Set<string>;
   revoked: boolean;
+  /** Devices the director rejected or removed: this invite never lets them in again. */
+  banned?: Set<string>;
   /** Listed in the control room (made there), rather than only seen at a join. */
   listed: boolean;
 }
@@ -30,6 +32,7 @@ export class InviteBook {
 
   /** Whether `clientId` may join with this token: a device already counted always may. */
   hasUseLeft(claims: TokenClaims, clientId: string): boolean {
+    if (this.isBanned(claims.jti, clientId)) return false;
     if (claims.uses === undefined) return true;
     const clients = this.#entries.get(claims.jti)?.clients;
     if (!clients) return true;
@@ -40,6 +43,23 @@ export class InviteBook {
   use(claims: TokenClaims, clientId: string): void {
     this.record(claims, false);
     this.#entries.get(claims.jti)?.clients.add(clientId);
+  }
+
+  isBanned(jti: string, clientId: string): boolean {
+    return this.#entries.get(jti)?.banned?.has(clientId) ?? false;
+  }
+
+  /**
+   * A device was turned away (a guest rejected or removed): its use stays counted and this invite
+   * no longer admits it. False when the invite is not known in `room`.
+   */
+  ban(room: string, jti: string, clientId: string): boolean {
+    const entry = this.#entries.get(jti);
+    if (!entry || entry.claims.room !== room) return false;
+    entry.clients.add(clientId);
+    entry.banned ??= new Set();
+    entry.banned.add(clientId);
+    return true;
   }
 
   /** Revokes an invite of `room`; false when no such invite is known there. */

@@ -54,7 +54,7 @@ export function takeCensus(registry: RoomRegistry): Census {
         census.liveProducers.push(producer);
       }
       for (const consumer of peer.consumers.values()) census.consumers[consumer.kind] += 1;
-      if (peer.role === 'camera') census.sources[qualityOf(producers)] += 1;
+      if (peer.isSource) census.sources[qualityOf(producers)] += 1;
     }
   }
   return census;

@@ -1,6 +1,8 @@
+import { roleSchema, type TelemetryReport, telemetryHopSchema } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { TelemetryOrigin, TelemetrySink } from '../signaling/handlers.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { mediaKinds, takeCensus } from './census.ts';
 
@@ -11,6 +13,8 @@ export interface NodeMetricsDeps {
   fabric?: () => FabricStatus;
   /** Longest a scrape waits for one worker answer (a wedged worker must not hang /metrics). */
   workerTimeoutMs?: number;
+  /** Client telemetry metrics to expose too; default: this registry's clientTelemetry(). */
+  telemetry?: ClientTelemetry;
 }
 
 export interface FabricStatus {
@@ -209,11 +213,133 @@ export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
     }
   }
 
+  // After every metric above exists: merge copies the metrics registered so far.
+  const exposed = Registry.merge([register, (deps.telemetry ?? clientTelemetry(registry)).register]);
   return {
-    contentType: register.contentType,
+    contentType: exposed.contentType,
     async render() {
       await refresh();
-      return register.metrics();
+      return exposed.metrics();
+    },
+  };
+}
+
+// ── client telemetry ─────────────────────────────────────────────────────────────────────────
+
+/** Client telemetry (telemetry:report) as Prometheus metrics, in a registry of its own. */
+export interface ClientTelemetry extends TelemetrySink {
+  readonly register: Registry;
+}
+
+const telemetryRoles = [...roleSchema.options, 'mirror'] as const;
+const telemetryByRegistry = new WeakMap<RoomRegistry, ClientTelemetry>();
+
+/**
+ * The client telemetry metrics of the node that owns `registry`, made on first use. Keyed by the
+ * room registry because both ends need the one instance: signaling records into it
+ * (node.ts passes it to createSignalingServer) and createNodeMetrics, which the HTTP app builds from
+ * (pool, registry), exposes it.
+ */
+export function clientTelemetry(registry: RoomRegistry): ClientTelemetry {
+  let telemetry = telemetryByRegistry.get(registry);
+  if (!telemetry) {
+    telemetry = createClientTelemetry(registry);
+    telemetryByRegistry.set(registry, telemetry);
+  }
+  return telemetry;
+}
+
+/**
+ * Histograms by {role, hop} (4 × 3 label values at most), a freeze counter, and each camera
+ * source's latest battery level (at most MAX_SOURCES_PER_ROOM per room; a source's series goes
+ * when it is no longer a camera in its room, checked on every scrape and every new series).
+ * Nothing else of a report is kept.
+ */
+export function createClientTelemetry(registry: RoomRegistry): ClientTelemetry {
+  const register = new Registry();
+  const metric = { registers: [register], labelNames: ['role', 'hop'] as const };
+  const histogram = (name: string, help: string, buckets: number[]) =>
+    new Histogram({ ...metric, name, help, buckets });
+  const startup = histogram(
+    'microstudio_client_startup_ms',
+    'Pages: join (room:join sent) to the first video frame decoded (or encoded, on a camera), ms.',
+    [100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000],
+  );
+  const cutToFrame = histogram(
+    'microstudio_client_cut_to_frame_ms',
+    'Pages: a cut seen by the page to the first frame of the new program source decoded, ms.',
+    [10, 25, 50, 100, 150, 250, 500, 1000, 2000, 5000],
+  );
+  const glassToGlass = histogram(
+    'microstudio_client_glass_to_glass_ms',
+    'Pages: capture (time code drawn by a test-pattern source) to presentation, ms (needs synchronised clocks).',
+    [50, 100, 150, 200, 300, 400, 500, 750, 1000, 2000, 5000],
+  );
+  const rtt = histogram(
+    'microstudio_client_rtt_ms',
+    'Pages: round-trip time to the media node (selected ICE candidate pair), ms.',
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+  );
+  const jitter = histogram(
+    'microstudio_client_jitter_ms',
+    'Pages: interarrival jitter of received streams (of sent streams on a camera), ms.',
+    [1, 2, 5, 10, 20, 30, 50, 100, 200, 500],
+  );
+  const loss = histogram(
+    'microstudio_client_packet_loss_pct',
+    'Pages: packets lost over packets sent and received between two reports, percent.',
+    [0.1, 0.5, 1, 2, 5, 10, 20, 50, 100],
+  );
+  const freezes = new Counter({
+    ...metric,
+    name: 'microstudio_client_freezes_total',
+    help: 'Pages: video freezes (inbound-rtp freezeCount) reported.',
+  });
+  for (const role of telemetryRoles)
+    for (const hop of telemetryHopSchema.options) freezes.inc({ role, hop }, 0);
+
+  /** series key → labels, for the battery gauge's live series. */
+  const batterySeries = new Map<string, { room: string; source: string }>();
+  const isLiveCamera = ({ room, source }: { room: string; source: string }): boolean =>
+    registry
+      .get(room)
+      ?.peers()
+      .some((p) => p.role === 'camera' && p.clientId === source) ?? false;
+  const prune = (): void => {
+    for (const [key, labels] of batterySeries) {
+      if (isLiveCamera(labels)) continue;
+      battery.remove(labels);
+      batterySeries.delete(key);
+    }
+  };
+  const battery = new Gauge({
+    registers: [register],
+    name: 'microstudio_client_battery_level',
+    help: "Camera sources: the device's latest battery level (0..1), where its browser exposes it.",
+    labelNames: ['room', 'source'] as const,
+    collect: prune,
+  });
+
+  return {
+    register,
+    record(origin: TelemetryOrigin, report: TelemetryReport): void {
+      const labels = { role: origin.role, hop: report.hop };
+      if (report.startupMs !== undefined) startup.observe(labels, report.startupMs);
+      if (report.cutToFrameMs !== undefined) cutToFrame.observe(labels, report.cutToFrameMs);
+      if (report.glassToGlassMs !== undefined) glassToGlass.observe(labels, report.glassToGlassMs);
+      if (report.rttMs !== undefined) rtt.observe(labels, report.rttMs);
+      if (report.jitterMs !== undefined) jitter.observe(labels, report.jitterMs);
+      if (report.packetLossPct !== undefined) loss.observe(labels, report.packetLossPct);
+      if (report.freezes) freezes.inc(labels, report.freezes);
+      if (report.battery && origin.role === 'camera' && origin.sourceId !== undefined) {
+        const series = { room: origin.roomId, source: origin.sourceId };
+        const key = JSON.stringify([series.room, series.source]);
+        if (!batterySeries.has(key)) {
+          prune();
+          batterySeries.set(key, series);
+        }
+        battery.set(series, report.battery.level);
+      }
     },
   };
 }

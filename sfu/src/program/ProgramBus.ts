@@ -128,6 +128,28 @@ export class ProgramBus extends SafeEmitter<ProgramBusEvents> {
     this.safeEmit('change', this.state);
   }
 
+  /**
+   * A source left for good (a guest removed from the show): it leaves program and preview; a fade
+   * involving it is committed first. Returns whether the bus changed.
+   */
+  forget(sourceId: string): boolean {
+    if (this.#closed) return false;
+    const fade = this.#transition;
+    if (fade !== null && (fade.toSourceId === sourceId || fade.fromSourceId === sourceId))
+      this.#completeFade();
+    let changed = fade !== this.#transition;
+    if (this.#program === sourceId) {
+      this.#program = null;
+      changed = true;
+    }
+    if (this.#preview === sourceId) {
+      this.#preview = null;
+      changed = true;
+    }
+    if (changed) this.#changed();
+    return changed;
+  }
+
   /** Stops the fade timer. Safe to call twice. */
   close(): void {
     if (this.#closed) return;

@@ -1,6 +1,9 @@
 import {
   type DtlsParameters,
   ErrorCode,
+  type Guest,
+  type GuestStatus,
+  MAX_GUESTS_PER_ROOM,
   MAX_SOURCES_PER_ROOM,
   type MediaKind,
   type NotificationName,
@@ -29,6 +32,7 @@ import type { PoolWorker } from '../workers/WorkerPool.ts';
 import { Peer } from './Peer.ts';
 import { qualityOf } from './quality.ts';
 import type {
+  GuestEntry,
   JoinParams,
   ProducerAppData,
   RoomLimits,
@@ -87,6 +91,8 @@ export class Room extends SafeEmitter<RoomEvents> {
   readonly #peers = new Map<string, Peer>();
   /** producerId → owner, across the room (a consumer may target any peer's producer). */
   readonly #producerOwners = new Map<string, Peer>();
+  /** Guests by client id: waiting or admitted (kept across their reconnects, dropped on reject/remove). */
+  readonly #guests = new Map<string, GuestEntry>();
   #router: types.Router;
   #worker: PoolWorker;
   #recovery: Promise<void> | undefined;
@@ -110,7 +116,10 @@ export class Room extends SafeEmitter<RoomEvents> {
       defaultTransitionMs: options.defaultTransitionMs,
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    this.bus.on('change', (state) => this.#broadcast('program:state', state));
+    this.bus.on('change', (state) => {
+      this.#broadcast('program:state', state);
+      this.#enforceGreenRoom();
+    });
   }
 
   get closed(): boolean {
@@ -185,12 +194,13 @@ export class Room extends SafeEmitter<RoomEvents> {
       };
     }
     const sources = this.peers()
-      .filter((p) => p.role === 'camera')
+      .filter((p) => p.isSource)
       .map((p) => ({
         sourceId: p.clientId,
         displayName: p.displayName,
         tracks: p.tracks(),
         quality: qualityOf([...p.producers.values()].map((entry) => entry.producer)),
+        ...(p.role === 'guest' ? { guest: true as const } : {}),
       }));
     return { roomId: this.id, sources, program: this.bus.state };
   }
@@ -215,13 +225,16 @@ export class Room extends SafeEmitter<RoomEvents> {
     const others = this.#peers.size - (previous ? 1 : 0);
     if (others >= this.#limits.maxPeersPerRoom)
       throw new LimitReachedError('peers per room', this.#limits.maxPeersPerRoom);
-    if (params.role === 'camera' && previous?.role !== 'camera') {
-      const cameras = this.peers().filter((p) => p.role === 'camera').length;
-      if (cameras >= MAX_SOURCES_PER_ROOM)
-        throw new LimitReachedError('sources per room', MAX_SOURCES_PER_ROOM);
-    }
+    if (params.role === 'camera' && !previous?.isSource) this.#assertSourceRoom();
+    if (params.role === 'guest' && !this.#guests.has(params.clientId)) this.#assertGuestRoom();
+    const wasSource = previous?.isSource ?? false;
     if (previous) this.#removePeer(previous, 'replaced');
-    const peer = new Peer(params);
+    let guest: GuestEntry | undefined;
+    if (params.role === 'guest') {
+      guest = this.#guests.get(params.clientId) ?? { state: 'waiting', muted: false };
+      this.#guests.set(params.clientId, guest);
+    }
+    const peer = new Peer({ ...params, guest });
     this.#peers.set(peer.id, peer);
     this.observer.safeEmit('newpeer', peer);
     this.#log.info('peer joined', {
@@ -230,7 +243,12 @@ export class Room extends SafeEmitter<RoomEvents> {
       role: peer.role,
       replaced: previous !== undefined,
     });
-    if (peer.role === 'camera' || previous?.role === 'camera') this.#broadcastState(peer);
+    if (peer.isSource || wasSource) this.#broadcastState(peer);
+    if (peer.role === 'guest') {
+      this.#tellGuest(peer);
+      this.#broadcastGuests();
+    }
+    if (peer.role === 'director') peer.sink.notify('guests:state', { guests: this.guests() });
     return peer;
   }
 
@@ -240,7 +258,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     this.#removePeer(peer, undefined);
   }
 
-  #removePeer(peer: Peer, reason: 'replaced' | 'closed' | undefined): void {
+  #removePeer(peer: Peer, reason: 'replaced' | 'closed' | 'rejected' | 'removed' | undefined): void {
     this.#peers.delete(peer.id);
     for (const producerId of peer.producers.keys()) this.#producerOwners.delete(producerId);
     // Closing the peer closes its producers; mediasoup closes their consumers and the
@@ -249,7 +267,8 @@ export class Room extends SafeEmitter<RoomEvents> {
     if (reason) peer.sink.detached(reason);
     this.observer.safeEmit('peerleft', peer);
     this.#log.info('peer left', { room: this.id, peer: peer.id, reason: reason ?? 'left' });
-    if (peer.role === 'camera' && reason !== 'replaced') this.#broadcastState();
+    if (peer.isSource && reason !== 'replaced') this.#broadcastState();
+    if (peer.role === 'guest' && reason !== 'replaced') this.#broadcastGuests();
     if (this.#peers.size === 0) this.safeEmit('empty');
   }
 
@@ -257,8 +276,7 @@ export class Room extends SafeEmitter<RoomEvents> {
 
   async createWebRtcTransport(peer: Peer, direction: TransportDirection): Promise<TransportOptions> {
     this.#assertPeer(peer);
-    if (direction === 'send' && peer.role !== 'camera')
-      throw new ForbiddenError(`a ${peer.role} may not publish`);
+    if (direction === 'send') this.#assertPublisher(peer);
     this.#assertTransportRoom(peer);
     const router = this.#router;
     const transport = await router.createWebRtcTransport<TransportAppData>({
@@ -389,7 +407,7 @@ export class Room extends SafeEmitter<RoomEvents> {
     peer: Peer,
     params: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; purpose: TrackPurpose },
   ): Promise<types.Producer> {
-    if (peer.role !== 'camera') throw new ForbiddenError(`a ${peer.role} may not publish`);
+    this.#assertPublisher(peer);
     const transport = this.#transport(peer, params.transportId);
     if ((transport.appData as TransportAppData).direction !== 'send')
       throw new BadRequestError('not a send transport');
@@ -401,6 +419,12 @@ export class Room extends SafeEmitter<RoomEvents> {
       rtpParameters: params.rtpParameters as types.RtpParameters,
       appData: { purpose: params.purpose, peerId: peer.id },
     });
+    if (peer.closed || this.#peers.get(peer.id) !== peer || producer.closed) {
+      producer.close();
+      throw new InvalidStateError('peer left while its producer was created');
+    }
+    // A guest the director muted stays muted when it (re)publishes its microphone.
+    if (params.purpose === 'mic' && peer.guest?.muted) await producer.pause();
     if (peer.closed || this.#peers.get(peer.id) !== peer || producer.closed) {
       producer.close();
       throw new InvalidStateError('peer left while its producer was created');
@@ -438,6 +462,8 @@ export class Room extends SafeEmitter<RoomEvents> {
 
   async resumeProducer(peer: Peer, producerId: string): Promise<void> {
     const producer = this.#ownProducer(peer, producerId);
+    if (peer.guest?.muted && peer.producers.get(producerId)?.purpose === 'mic')
+      throw new ForbiddenError('the director muted this microphone: only the director can unmute it');
     if (!producer.paused) return;
     await producer.resume();
     this.#broadcastState();
@@ -464,6 +490,12 @@ export class Room extends SafeEmitter<RoomEvents> {
     const transport = this.#transport(peer, params.transportId);
     if ((transport.appData as TransportAppData).direction !== 'recv')
       throw new BadRequestError('not a recv transport');
+    if (peer.waiting && !this.#isProgramProducer(params.producerId)) {
+      throw new RefusedError(
+        ErrorCode.NotAdmitted,
+        'a guest in the green room may only watch the program until the director admits it',
+      );
+    }
     const producer = await this.#producerToConsume(params.producerId);
     this.#assertPeer(peer);
     if (peer.consumers.size >= this.#limits.maxConsumersPerPeer) {
@@ -528,6 +560,138 @@ export class Room extends SafeEmitter<RoomEvents> {
     const consumer = peer.consumers.get(consumerId);
     if (!consumer) throw new NotFoundError('consumer', consumerId);
     return consumer;
+  }
+
+  // ── guests (green room) ────────────────────────────────────────────────────────────────────
+
+  /** Connected guests, waiting or admitted, in join order (what directors see). */
+  guests(): Guest[] {
+    return this.peers()
+      .filter((p) => p.role === 'guest' && p.guest)
+      .map((p) => ({
+        guestId: p.clientId,
+        displayName: p.displayName,
+        state: p.guest?.state ?? 'waiting',
+        muted: p.guest?.muted ?? false,
+      }));
+  }
+
+  /** Director: a waiting guest may publish and becomes a source. */
+  admitGuest(director: Peer, guestId: string): void {
+    this.#assertDirector(director);
+    const guest = this.#guestPeer(guestId);
+    if (guest.guest?.state === 'admitted') throw new BadRequestError('this guest is already admitted');
+    this.#assertSourceRoom();
+    (guest.guest as GuestEntry).state = 'admitted';
+    this.#log.info('guest admitted', { room: this.id, guest: guestId.slice(0, 64) });
+    this.#tellGuest(guest);
+    this.#broadcastGuests();
+    this.#broadcastState();
+  }
+
+  /**
+   * Director: turns a waiting guest away (`reject`) or takes a guest out of the show (`remove`).
+   * The guest is told, then detached (its connection closes). Returns the peer that left, so the
+   * caller can spend its invite.
+   */
+  dismissGuest(director: Peer, guestId: string, how: 'rejected' | 'removed'): Peer {
+    this.#assertDirector(director);
+    const guest = this.#guestPeer(guestId);
+    if (how === 'rejected' && guest.guest?.state === 'admitted')
+      throw new BadRequestError('this guest is already admitted: remove it instead');
+    this.#guests.delete(guestId);
+    if (this.bus.forget(guestId)) this.#log.info('removed guest left the program bus', { room: this.id });
+    guest.sink.notify('guest:status', { state: how, muted: guest.guest?.muted ?? false });
+    this.#log.info(`guest ${how}`, { room: this.id, guest: guestId.slice(0, 64) });
+    this.#removePeer(guest, how);
+    return guest;
+  }
+
+  /** Director: pauses (or resumes) a guest's microphone on the node; the guest cannot undo it. */
+  async muteGuest(director: Peer, guestId: string, muted: boolean): Promise<void> {
+    this.#assertDirector(director);
+    const guest = this.#guestPeer(guestId);
+    const entry = guest.guest as GuestEntry;
+    if (entry.muted === muted) return;
+    entry.muted = muted;
+    const mics = [...guest.producers.values()].filter((p) => p.purpose === 'mic').map((p) => p.producer);
+    await Promise.all(mics.map((producer) => (muted ? producer.pause() : producer.resume())));
+    if (this.#peers.get(guest.id) !== guest) return;
+    this.#tellGuest(guest);
+    this.#broadcastGuests();
+    if (mics.length > 0) this.#broadcastState();
+  }
+
+  /** The connected guest with this id (NOT_FOUND otherwise). */
+  #guestPeer(guestId: string): Peer {
+    const guest = this.peers().find((p) => p.role === 'guest' && p.clientId === guestId);
+    if (!guest?.guest) throw new NotFoundError('guest', guestId);
+    return guest;
+  }
+
+  #tellGuest(guest: Peer): void {
+    const status: GuestStatus = {
+      state: guest.guest?.state ?? 'waiting',
+      muted: guest.guest?.muted ?? false,
+    };
+    guest.sink.notify('guest:status', status);
+  }
+
+  #broadcastGuests(): void {
+    const list = { guests: this.guests() };
+    for (const peer of this.#peers.values())
+      if (peer.role === 'director') peer.sink.notify('guests:state', list);
+  }
+
+  /** Whether a producer is what the program shows now (program source, or either side of a fade). */
+  #isProgramProducer(producerId: string): boolean {
+    const owner = this.#producerOwners.get(producerId);
+    if (!owner?.isSource) return false;
+    const { programSourceId, transition } = this.bus.state;
+    const onAir = [programSourceId, transition?.fromSourceId, transition?.toSourceId];
+    return onAir.includes(owner.clientId);
+  }
+
+  /**
+   * A waiting guest receives the program only: after a cut, what it consumed of a source that
+   * left the air is closed (it is told, as when a producer goes away).
+   */
+  #enforceGreenRoom(): void {
+    for (const peer of this.#peers.values()) {
+      if (!peer.waiting) continue;
+      for (const consumer of [...peer.consumers.values()]) {
+        if (this.#isProgramProducer(consumer.producerId)) continue;
+        consumer.close();
+        peer.sink.notify('consumer:closed', { consumerId: consumer.id });
+      }
+    }
+  }
+
+  /** Cameras publish; guests only once admitted (NOT_ADMITTED before); nobody else. */
+  #assertPublisher(peer: Peer): void {
+    if (peer.role === 'camera') return;
+    if (peer.role === 'guest') {
+      if (peer.waiting) {
+        throw new RefusedError(ErrorCode.NotAdmitted, 'wait for the director to admit you before publishing');
+      }
+      return;
+    }
+    throw new ForbiddenError(`a ${peer.role} may not publish`);
+  }
+
+  /** Room for one more guest entry: entries of guests no longer connected go first. */
+  #assertGuestRoom(): void {
+    if (this.#guests.size < MAX_GUESTS_PER_ROOM) return;
+    const connected = new Set(this.peers().map((p) => p.clientId));
+    for (const guestId of this.#guests.keys()) if (!connected.has(guestId)) this.#guests.delete(guestId);
+    if (this.#guests.size >= MAX_GUESTS_PER_ROOM)
+      throw new LimitReachedError('guests per room', MAX_GUESTS_PER_ROOM);
+  }
+
+  #assertSourceRoom(): void {
+    const sources = this.peers().filter((p) => p.isSource).length;
+    if (sources >= MAX_SOURCES_PER_ROOM)
+      throw new LimitReachedError('sources per room', MAX_SOURCES_PER_ROOM);
   }
 
   // ── program bus ────────────────────────────────────────────────────────────────────────────
@@ -628,7 +792,7 @@ export class Room extends SafeEmitter<RoomEvents> {
   }
 
   #sourcePeer(sourceId: string): Peer | undefined {
-    return this.peers().find((p) => p.role === 'camera' && p.clientId === sourceId);
+    return this.peers().find((p) => p.isSource && p.clientId === sourceId);
   }
 
   #broadcastState(except?: Peer): void {

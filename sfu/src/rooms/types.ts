@@ -11,8 +11,11 @@ export interface RoomLimits {
   maxConsumersPerPeer: number;
 }
 
-/** Why a peer stopped being part of its room without asking to. */
-export type DetachReason = 'replaced' | 'recovering' | 'closed';
+/**
+ * Why a peer stopped being part of its room without asking to. `rejected` and `removed` are a
+ * guest the director turned away or took out of the show: its connection is closed.
+ */
+export type DetachReason = 'replaced' | 'recovering' | 'closed' | 'rejected' | 'removed';
 
 /**
  * Where a peer's notifications go: a socket.io connection, or a test's recorder. The room never
@@ -35,6 +38,17 @@ export interface JoinParams {
   displayName: string;
   clientId: string;
   sink: PeerSink;
+  /** The invite (token id) the peer joined with, when it came through signaling. */
+  inviteId?: string | undefined;
+}
+
+/**
+ * A guest's standing in its room, kept by the room per guest (client) id so that a guest who
+ * reconnects stays admitted (and muted). Shared by the room and the guest's current Peer.
+ */
+export interface GuestEntry {
+  state: 'waiting' | 'admitted';
+  muted: boolean;
 }
 
 export type TransportDirection = 'send' | 'recv';

@@ -25,6 +25,8 @@ export class Session implements PeerSink {
   joining = false;
   /** Whether an ack-less message was already logged for this connection. */
   loggedNoAck = false;
+  /** performance.now() of the last accepted telemetry:report (TELEMETRY_MIN_INTERVAL_MS apart). */
+  lastTelemetryAt: number | undefined;
 
   constructor(
     socket: Socket<Record<string, never>, ServerToClientEvents>,
@@ -63,5 +65,8 @@ export class Session implements PeerSink {
       this.recoveringRoom = room;
       this.socket.emit('room:rejoin', { reason: 'the media worker of this room restarted' });
     }
+    // A guest the director rejected or removed: its guest:status went out first, and a namespace
+    // disconnect is sent after it on the same connection, so the page reads both in order.
+    if (reason === 'rejected' || reason === 'removed') this.socket.disconnect();
   }
 }

@@ -17,7 +17,13 @@ import type { TurnSettings } from '../auth/turn.ts';
 import type { Logger } from '../log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { toProtocolError } from './errors.ts';
-import { handleDirectorAuth, handleJoin, joinedHandlers } from './handlers.ts';
+import {
+  handleDirectorAuth,
+  handleJoin,
+  type Joined,
+  joinedHandlers,
+  type TelemetrySink,
+} from './handlers.ts';
 import { isAllowedOrigin } from './origins.ts';
 import { requiredGrant } from './policy.ts';
 import { Session } from './Session.ts';
@@ -34,6 +40,8 @@ export interface SignalingDeps {
   joinRecoveryWaitMs?: number;
   /** TURN servers and the REST secret; undefined = joins get no ICE servers. */
   turn?: TurnSettings | undefined;
+  /** Where telemetry:report goes (the node's metrics); undefined = accepted and dropped. */
+  telemetry?: TelemetrySink | undefined;
 }
 
 export interface SignalingServer {
@@ -139,11 +147,13 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
       if (grant !== null && (peer.role === 'mirror' || !hasGrant(peer.role, grant))) {
         return fail(ErrorCode.Forbidden, `a ${peer.role} may not send ${name}`);
       }
-      const handler = joinedHandlers[name] as (
-        ctx: { session: Session; auth: Authenticator; room: typeof room; peer: typeof peer },
-        payload: unknown,
-      ) => unknown;
-      return { ok: true, data: await handler({ session, auth: deps.auth, room, peer }, validated.payload) };
+      // A guest in the green room has its role's grants only once the director admits it.
+      if (grant !== null && peer.role !== 'mirror' && !hasGrant(peer.role, grant, !peer.waiting)) {
+        return fail(ErrorCode.NotAdmitted, `wait for the director to admit you before ${name}`);
+      }
+      const handler = joinedHandlers[name] as (ctx: Joined, payload: unknown) => unknown;
+      const ctx: Joined = { session, auth: deps.auth, room, peer, telemetry: deps.telemetry };
+      return { ok: true, data: await handler(ctx, validated.payload) };
     } catch (error) {
       const protocolError: ProtocolError = toProtocolError(error, log, name);
       return { ok: false, error: protocolError };

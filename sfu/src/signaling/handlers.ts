@@ -1,11 +1,18 @@
-import type { RequestName, RequestOf, ResponseOf, RtpParameters } from '@microstudio/protocol';
-import { ErrorCode } from '@microstudio/protocol';
+import type {
+  RequestName,
+  RequestOf,
+  ResponseOf,
+  RtpParameters,
+  TelemetryReport,
+} from '@microstudio/protocol';
+import { ErrorCode, TELEMETRY_MIN_INTERVAL_MS } from '@microstudio/protocol';
 import type { Authenticator } from '../auth/Authenticator.ts';
 import { iceServersFor, type TurnSettings } from '../auth/turn.ts';
 import { RefusedError } from '../errors.ts';
 import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { PeerRole } from '../rooms/types.ts';
 import { toWire } from '../rooms/wire.ts';
 import type { Session } from './Session.ts';
 
@@ -18,12 +25,27 @@ export interface HandlerDeps {
   turn?: TurnSettings | undefined;
 }
 
+/** Who sent a telemetry report: bounded values only (the role, and a camera's sourceId). */
+export interface TelemetryOrigin {
+  role: PeerRole;
+  roomId: string;
+  /** A camera's source id; undefined for other roles. */
+  sourceId: string | undefined;
+}
+
+/** Where validated client telemetry goes (the node's metrics: http/metrics.ts clientTelemetry). */
+export interface TelemetrySink {
+  record(origin: TelemetryOrigin, report: TelemetryReport): void;
+}
+
 /** What a handler for a joined peer receives. */
 export interface Joined {
   session: Session;
   auth: Authenticator;
   room: Room;
   peer: Peer;
+  /** Client telemetry's destination; undefined = reports are accepted and dropped. */
+  telemetry?: TelemetrySink | undefined;
 }
 
 type JoinedHandler<N extends RequestName> = (
@@ -54,6 +76,7 @@ export async function handleJoin(
       displayName: payload.displayName,
       clientId: payload.clientId,
       sink: session,
+      inviteId: claims.jti,
     });
     session.attach(room, peer, claims);
     commit();
@@ -149,6 +172,43 @@ export const joinedHandlers: {
   },
   'program:auto': ({ room, peer }, { durationMs }) => {
     room.auto(peer, durationMs);
+    return empty;
+  },
+  'guest:list': ({ room }) => ({ guests: room.guests() }),
+  'guest:admit': ({ room, peer }, { guestId }) => {
+    room.admitGuest(peer, guestId);
+    return empty;
+  },
+  // Same tick as the dismissal: the guest's invite is spent before it could try to re-join.
+  'guest:reject': ({ auth, room, peer }, { guestId }) => {
+    const guest = room.dismissGuest(peer, guestId, 'rejected');
+    if (guest.inviteId) auth.spendInvite(room.id, guest.inviteId, guest.clientId);
+    return empty;
+  },
+  'guest:remove': ({ auth, room, peer }, { guestId }) => {
+    const guest = room.dismissGuest(peer, guestId, 'removed');
+    if (guest.inviteId) auth.spendInvite(room.id, guest.inviteId, guest.clientId);
+    return empty;
+  },
+  'guest:mute': async ({ room, peer }, { guestId }) => {
+    await room.muteGuest(peer, guestId, true);
+    return empty;
+  },
+  'guest:unmute': async ({ room, peer }, { guestId }) => {
+    await room.muteGuest(peer, guestId, false);
+    return empty;
+  },
+  // Nothing is kept per report but the metrics it updates.
+  'telemetry:report': ({ session, room, peer, telemetry }, report) => {
+    const now = performance.now();
+    if (session.lastTelemetryAt !== undefined && now - session.lastTelemetryAt < TELEMETRY_MIN_INTERVAL_MS) {
+      throw new RefusedError(
+        ErrorCode.RateLimited,
+        `one telemetry report per ${TELEMETRY_MIN_INTERVAL_MS} ms per connection`,
+      );
+    }
+    session.lastTelemetryAt = now;
+    telemetry?.record({ role: peer.role, roomId: room.id, sourceId: peer.sourceId }, report);
     return empty;
   },
 };

@@ -28,4 +28,12 @@ export const requiredGrant: {
   'program:preview': 'program',
   'program:cut': 'program',
   'program:auto': 'program',
+  'telemetry:report': null,
+  // The green room is access control: admitting, rejecting, muting and removing guests is admin.
+  'guest:list': 'admin',
+  'guest:admit': 'admin',
+  'guest:reject': 'admin',
+  'guest:mute': 'admin',
+  'guest:unmute': 'admin',
+  'guest:remove': 'admin',
 };

@@ -233,10 +233,28 @@ function templateArb(ctx: FuzzContext, name: RequestName): fc.Arbitrary<unknown>
       return fc.record({ sourceId: id });
     case 'program:auto':
       return fc.record({ durationMs: fc.integer({ min: 0, max: 6000 }) }, { requiredKeys: [] });
+    case 'guest:admit':
+    case 'guest:reject':
+    case 'guest:mute':
+    case 'guest:unmute':
+    case 'guest:remove':
+      return fc.record({ guestId: id });
     case 'room:leave':
     case 'invite:list':
+    case 'guest:list':
     case 'program:cut':
       return fc.constant(null).map(() => ({}));
+    case 'telemetry:report':
+      return fc.record(
+        {
+          hop: fc.constantFrom('site', 'edge', 'p2p', 'moon'),
+          rttMs: fc.double({ min: -10, max: 70_000 }),
+          freezes: fc.integer({ min: -1, max: 1001 }),
+          battery: fc.record({ level: fc.double({ min: -0.5, max: 1.5 }), charging: fc.boolean() }),
+          networkType: fc.constantFrom('wifi', 'cellular', '6g'),
+        },
+        { requiredKeys: ['hop'] },
+      );
   }
 }
 
@@ -282,6 +300,8 @@ function isContainer(value: unknown): value is Record<string, unknown> {
     typeof value === 'object' &&
     value !== null &&
     !ArrayBuffer.isView(value) &&
+    // A boxed string's index keys are read-only: writing one throws in strict mode.
+    !(value instanceof String) &&
     !(value instanceof LearnedId) &&
     !Object.isFrozen(value)
   );

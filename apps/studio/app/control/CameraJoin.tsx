@@ -9,6 +9,8 @@ export function CameraJoin({ controller }: { controller: RefObject<ControlContro
   const cameraUrl = useControlStore((s) => s.cameraUrl);
   const qrDataUrl = useControlStore((s) => s.qrDataUrl);
   const viewerUrl = useControlStore((s) => s.viewerUrl);
+  const guestUrl = useControlStore((s) => s.guestUrl);
+  const guestQrDataUrl = useControlStore((s) => s.guestQrDataUrl);
   const invites = useControlStore((s) => s.invites);
   // Invites are made by the node: the buttons wait until the control room has joined.
   const offline = useControlStore((s) => s.connection !== 'connected');
@@ -21,6 +23,9 @@ export function CameraJoin({ controller }: { controller: RefObject<ControlContro
         </button>
         <button type="button" disabled={offline} onClick={() => controller.current?.createInvite('viewer')}>
           New viewer link
+        </button>
+        <button type="button" disabled={offline} onClick={() => controller.current?.createInvite('guest')}>
+          New guest invite
         </button>
       </div>
       {qrDataUrl ? (
@@ -35,6 +40,15 @@ export function CameraJoin({ controller }: { controller: RefObject<ControlContro
       {viewerUrl ? (
         <a aria-label="Viewer link" href={viewerUrl} target="_blank" rel="noreferrer">
           Viewer link
+        </a>
+      ) : null}
+      {guestQrDataUrl ? (
+        // biome-ignore lint/performance/noImgElement: a data: URL QR code needs no image optimisation
+        <img src={guestQrDataUrl} alt="QR code for the guest join link" width={256} height={256} />
+      ) : null}
+      {guestUrl ? (
+        <a aria-label="Guest join link" href={guestUrl} target="_blank" rel="noreferrer">
+          Guest join link (one device)
         </a>
       ) : null}
       {invites.length > 0 ? (

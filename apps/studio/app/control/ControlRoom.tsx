@@ -6,6 +6,7 @@ import { type ControlController, createControlController } from '../../controlle
 import { useControlStore } from '../../stores/controlStore.ts';
 import { CameraJoin } from './CameraJoin.tsx';
 import { EdgesPanel } from './EdgesPanel.tsx';
+import { GuestsPanel } from './GuestsPanel.tsx';
 import { Monitors } from './Monitors.tsx';
 import { Multiview } from './Multiview.tsx';
 import { TransitionBar } from './TransitionBar.tsx';
@@ -49,6 +50,7 @@ export function ControlRoom({ room }: { room: string }) {
         </p>
       ) : null}
       <Multiview controller={controller} />
+      <GuestsPanel controller={controller} />
       <CameraJoin controller={controller} />
       <EdgesPanel />
     </main>

@@ -8,16 +8,24 @@ import { createWatchController, type WatchController } from '../../controllers/w
 import { fadeRemainingMs, onAirSourceId } from '../../lib/transition.ts';
 import { useWatchStore } from '../../stores/watchStore.ts';
 
-export function WatchView({ room, region }: { room: string; region: string | undefined }) {
+export function WatchView({
+  room,
+  region,
+  atSite,
+}: {
+  room: string;
+  region: string | undefined;
+  atSite: boolean;
+}) {
   const controller = useRef<WatchController | null>(null);
   useEffect(() => {
-    const created = createWatchController({ room, region });
+    const created = createWatchController({ room, region, atSite });
     controller.current = created;
     return () => {
       created.dispose();
       controller.current = null;
     };
-  }, [room, region]);
+  }, [room, region, atSite]);
 
   const s = useWatchStore();
   const onAir = onAirSourceId(s.program);

@@ -7,5 +7,11 @@ export const metadata: Metadata = { title: 'Watch · Microstudio' };
 
 export default async function WatchPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
-  return <WatchView room={roomParam(params)} region={regionParam(param(params, 'region'))} />;
+  return (
+    <WatchView
+      room={roomParam(params)}
+      region={regionParam(param(params, 'region'))}
+      atSite={param(params, 'at') === 'site'}
+    />
+  );
 }
