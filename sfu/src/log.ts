@@ -66,6 +66,8 @@ export function createLogger(
   sink: LogSink = defaultSink,
   scope = 'sfu',
   format: LogFormat = 'text',
+  /** Also given every logged line as JSON, whatever `format` is (the log spool, when shipping is on). */
+  tap?: LogSink,
 ): Logger {
   const threshold = logLevels.indexOf(level);
   const seen = new Set<string>();
@@ -73,8 +75,10 @@ export function createLogger(
     const write = (lvl: LogLevel, message: string, fields?: LogFields): void => {
       if (logLevels.indexOf(lvl) < threshold) return;
       const time = new Date().toISOString();
+      const json = format === 'json' || tap ? jsonLine(time, lvl, scopeName, message, fields) : '';
+      tap?.(json, lvl);
       if (format === 'json') {
-        sink(jsonLine(time, lvl, scopeName, message, fields), lvl);
+        sink(json, lvl);
         return;
       }
       // Messages are single-line by construction: newlines could forge log lines.

@@ -20,6 +20,9 @@ import { RecordingService } from './recording/RecordingService.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { allowedOrigins } from './signaling/origins.ts';
 import { createSignalingServer, type SignalingServer } from './signaling/SignalingServer.ts';
+import { Shipper } from './telemetry/Shipper.ts';
+import { Spool } from './telemetry/Spool.ts';
+import { spoolingTelemetry } from './telemetry/telemetrySink.ts';
 import { WhepService } from './whep/WhepService.ts';
 import { createWhepHandler } from './whep/whepHttp.ts';
 import { WhipService } from './whip/WhipService.ts';
@@ -80,9 +83,20 @@ function ephemeralTokenSecret(logger: Logger): string {
 
 /** The composition root: worker pool, rooms, HTTP and signaling, listening. */
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<MediaNode> {
+  // Shipping on: log lines and client telemetry also go to the on-disk spool (README: Monitoring).
+  let spool: Spool | undefined;
   const logger =
     options.logger ??
-    createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, 'sfu', config.MICROSTUDIO_LOG_FORMAT);
+    createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, 'sfu', config.MICROSTUDIO_LOG_FORMAT, (line) =>
+      spool?.appendJson(line),
+    );
+  if (config.MICROSTUDIO_SHIP_URL) {
+    spool = new Spool({
+      dir: config.MICROSTUDIO_SPOOL_DIR,
+      maxBytes: config.MICROSTUDIO_SPOOL_MAX_BYTES,
+      logger: logger.child('spool'),
+    });
+  }
   // Checked before anything is started: TURN URLs without a secret are refused.
   const turn = turnSettings(
     config.MICROSTUDIO_TURN_URLS,
@@ -175,7 +189,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     maxMessagesPerSecond: config.MICROSTUDIO_MAX_MESSAGES_PER_SECOND,
     turn,
     // The same instance /metrics exposes (createNodeMetrics finds it by the registry).
-    telemetry: clientTelemetry(registry),
+    telemetry: spool ? spoolingTelemetry(clientTelemetry(registry), spool) : clientTelemetry(registry),
   });
   const host = config.MICROSTUDIO_SFU_HOST;
   try {
@@ -191,6 +205,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     pool.close();
     await signaling.close().catch(() => {});
     if (!options.fabric) await fabric.close().catch(() => {});
+    spool?.close();
     throw error;
   }
   const port = (httpServer.address() as AddressInfo).port;
@@ -243,6 +258,17 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     logger: logger.child('heartbeat'),
   });
   heartbeat.start();
+  const shipper =
+    spool && config.MICROSTUDIO_SHIP_URL
+      ? new Shipper({
+          spool,
+          url: config.MICROSTUDIO_SHIP_URL,
+          node: nodeId,
+          secret: config.MICROSTUDIO_NODE_SECRET,
+          logger: logger.child('shipper'),
+        })
+      : undefined;
+  shipper?.start();
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -276,6 +302,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         pool.close();
         httpServer.closeAllConnections();
         if (!options.fabric) await fabric.close().catch(() => {});
+        // Last: what the shutdown logged is spooled too; unshipped records wait for the next run.
+        await shipper?.close();
+        spool?.close();
       })();
       return closing;
     },

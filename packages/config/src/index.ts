@@ -207,6 +207,22 @@ export const settings = {
     z.coerce.number().int().min(0).max(3_600_000).default(30_000),
     "How long an edge keeps a room's pipe after its last viewer left before unpiping.",
   ),
+  MICROSTUDIO_SHIP_URL: setting(
+    z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'an http:// or https:// URL')
+      .optional(),
+    'Central receiver the media node POSTs its JSON log lines and client telemetry to (batches with `Authorization: Bearer` MICROSTUDIO_NODE_SECRET and an `Idempotency-Key`). Unset: shipping off, nothing spooled.',
+  ),
+  MICROSTUDIO_SPOOL_DIR: setting(
+    z.string().default('data/spool'),
+    'Where records wait on disk for MICROSTUDIO_SHIP_URL (segments and a cursor); kept across restarts and shipped when the receiver is reachable.',
+  ),
+  MICROSTUDIO_SPOOL_MAX_BYTES: setting(
+    positiveInt.min(1024 * 1024).default(64 * 1024 * 1024),
+    'Cap on the spool on disk, in bytes; beyond it the oldest unshipped records are dropped and a `spool-dropped` record reports the range.',
+  ),
 } as const;
 
 type Settings = typeof settings;
