@@ -222,6 +222,7 @@ export function createControlController({ room }: { room: string }): ControlCont
       updateWanted();
     });
     current.on('guests', (guests) => store.setState({ guests }));
+    current.on('health', (health) => store.setState({ health }));
     current.on('error', (error) => console.warn('[control]', error.message));
     currentFeeds.on('track', (key, track) => {
       const [sourceId = '', purpose, layer] = key.split('|');

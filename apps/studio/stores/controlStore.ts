@@ -1,5 +1,11 @@
 import type { ConnectionState } from '@microstudio/client';
-import { DEFAULT_TRANSITION_MS, type Guest, type Invite, type ProgramState } from '@microstudio/protocol';
+import {
+  DEFAULT_TRANSITION_MS,
+  type Guest,
+  type HealthSources,
+  type Invite,
+  type ProgramState,
+} from '@microstudio/protocol';
 import { create } from 'zustand';
 import type { FabricNode } from '../app/api/fabric/fabricNodes.ts';
 
@@ -60,6 +66,8 @@ export interface ControlState {
   /** The green room and the admitted guests (pushed by the node). */
   guests: Guest[];
   edges: EdgesState;
+  /** The node's latest health:sources (directors get one every 2 s); null before the first. */
+  health: HealthSources | null;
   error: string | null;
 }
 
@@ -82,6 +90,7 @@ export const initialControlState: ControlState = {
   invites: [],
   guests: [],
   edges: { loaded: false, nodes: [], edgeCount: 0, error: null },
+  health: null,
   error: null,
 };
 

@@ -2,6 +2,7 @@ import {
   ErrorCode,
   type Guest,
   type GuestStatus,
+  type HealthSources,
   type IceServer,
   type Invite,
   type ProgramState,
@@ -48,6 +49,8 @@ export type SessionEvents = {
   guest: [status: GuestStatus];
   /** Directors only: the green room and the admitted guests. */
   guests: [guests: Guest[]];
+  /** Directors only, every 2 s: each source's ingest bitrate, loss, quality and device figures. */
+  health: [health: HealthSources];
 };
 
 /** Codes a retry cannot fix: connect() gives up on them at once. */
@@ -252,6 +255,7 @@ export class StudioSession extends Emitter<SessionEvents> {
       this.emit('guest', status);
     });
     this.#signaling.on('guests:state', ({ guests }) => this.emit('guests', guests));
+    this.#signaling.on('health:sources', (health) => this.emit('health', health));
     this.#signaling.on('consumer:closed', ({ consumerId }) => {
       for (const remote of this.#remotes) {
         if (remote.consumerId === consumerId) {

@@ -1,14 +1,48 @@
 import { z } from 'zod';
+import { MAX_SOURCES_PER_ROOM } from './limits.ts';
 import { idSchema } from './media.ts';
 import type { RequestName, RequestOf, ResponseOf } from './requests.ts';
 import type { Result } from './result.ts';
 import {
+  displayNameSchema,
   guestListSchema,
   guestStatusSchema,
   programStateSchema,
   roomSnapshotSchema,
   sourceSchema,
 } from './room.ts';
+import { networkTypeSchema, TELEMETRY_BOUNDS, telemetryReportSchema } from './telemetry.ts';
+
+/**
+ * One source's health as the node measures it (directors only: `health:sources`). Bitrate and loss
+ * are what the node receives of the source's video (its audio when it has no video) over the last
+ * interval; battery and network type are the camera's latest telemetry:report, when it sent them.
+ */
+export const sourceHealthSchema = z
+  .object({
+    sourceId: idSchema,
+    displayName: displayNameSchema,
+    /** Video ingest bitrate at the node, kbit/s (all simulcast streams). */
+    bitrateKbps: z.number().min(0).max(TELEMETRY_BOUNDS.bitrateKbps),
+    /** Packets lost over packets expected since the previous report, percent (from packetsLost). */
+    lossPct: z.number().min(0).max(100),
+    quality: sourceSchema.shape.quality,
+    /** The camera's latest navigator.getBattery() figures (level 0..1), where it reported them. */
+    battery: telemetryReportSchema.shape.battery,
+    networkType: networkTypeSchema.optional(),
+  })
+  .strict();
+export type SourceHealth = z.infer<typeof sourceHealthSchema>;
+
+export const healthSourcesSchema = z
+  .object({
+    roomId: idSchema,
+    /** Node wall clock (ms since epoch) of the measurement. */
+    at: z.number().nonnegative(),
+    sources: z.array(sourceHealthSchema).max(MAX_SOURCES_PER_ROOM),
+  })
+  .strict();
+export type HealthSources = z.infer<typeof healthSourcesSchema>;
 
 /** Node → client notifications. Clients validate them too: a node can be a different version. */
 export const notifications = {
@@ -25,6 +59,8 @@ export const notifications = {
   'guests:state': guestListSchema,
   /** A guest only: its own state (waiting, admitted, muted, rejected, removed). */
   'guest:status': guestStatusSchema,
+  /** Directors only, every 2 s: each source's ingest bitrate, loss, quality and device figures. */
+  'health:sources': healthSourcesSchema,
 } as const;
 
 export type NotificationName = keyof typeof notifications;

@@ -254,4 +254,20 @@ export const validNotifications: { [N in NotificationName]: NotificationOf<N> } 
     ],
   },
   'guest:status': { state: 'admitted', muted: false },
+  'health:sources': {
+    roomId: 'main',
+    at: 1_700_000_000_000,
+    sources: [
+      {
+        sourceId: 'cam-1',
+        displayName: 'Camera 1',
+        bitrateKbps: 1800,
+        lossPct: 0.4,
+        quality: 'good',
+        battery: { level: 0.42, charging: false },
+        networkType: 'wifi',
+      },
+      { sourceId: 'cam-2', displayName: 'Camera 2', bitrateKbps: 0, lossPct: 0, quality: 'lost' },
+    ],
+  },
 };

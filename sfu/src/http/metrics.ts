@@ -1,4 +1,9 @@
-import { roleSchema, type TelemetryReport, telemetryHopSchema } from '@microstudio/protocol';
+import {
+  type NetworkType,
+  roleSchema,
+  type TelemetryReport,
+  telemetryHopSchema,
+} from '@microstudio/protocol';
 import type { types } from 'mediasoup';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
@@ -229,6 +234,18 @@ export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
 /** Client telemetry (telemetry:report) as Prometheus metrics, in a registry of its own. */
 export interface ClientTelemetry extends TelemetrySink {
   readonly register: Registry;
+  /** A live source's latest device figures (battery, network type); undefined if it sent none. */
+  deviceFigures(roomId: string, sourceId: string): DeviceFigures | undefined;
+  /** Drops a source's device figures unless it is (again) a live source in its room. */
+  forgetSource(roomId: string, sourceId: string): void;
+  /** Drops every device figure of a room (it closed). */
+  forgetRoom(roomId: string): void;
+}
+
+/** What a source's device last reported of itself (each figure kept until a report replaces it). */
+export interface DeviceFigures {
+  battery?: { level: number; charging: boolean };
+  networkType?: NetworkType;
 }
 
 const telemetryRoles = [...roleSchema.options, 'mirror'] as const;
@@ -298,6 +315,17 @@ export function createClientTelemetry(registry: RoomRegistry): ClientTelemetry {
   for (const role of telemetryRoles)
     for (const hop of telemetryHopSchema.options) freezes.inc({ role, hop }, 0);
 
+  /**
+   * Latest device figures of live sources (room+source key): at most MAX_SOURCES_PER_ROOM per room,
+   * dropped when the source leaves (forgetSource, from the room registry) or is found gone.
+   */
+  const devices = new Map<string, DeviceFigures>();
+  const isLiveSource = (room: string, source: string): boolean =>
+    registry
+      .get(room)
+      ?.peers()
+      .some((p) => p.isSource && p.clientId === source) ?? false;
+
   /** series key → labels, for the battery gauge's live series. */
   const batterySeries = new Map<string, { room: string; source: string }>();
   const isLiveCamera = ({ room, source }: { room: string; source: string }): boolean =>
@@ -322,7 +350,29 @@ export function createClientTelemetry(registry: RoomRegistry): ClientTelemetry {
 
   return {
     register,
+    deviceFigures(roomId: string, sourceId: string): DeviceFigures | undefined {
+      const key = JSON.stringify([roomId, sourceId]);
+      const figures = devices.get(key);
+      if (figures && !isLiveSource(roomId, sourceId)) {
+        devices.delete(key);
+        return undefined;
+      }
+      return figures;
+    },
+    forgetSource(roomId: string, sourceId: string): void {
+      if (!isLiveSource(roomId, sourceId)) devices.delete(JSON.stringify([roomId, sourceId]));
+    },
+    forgetRoom(roomId: string): void {
+      for (const key of devices.keys()) if ((JSON.parse(key) as string[])[0] === roomId) devices.delete(key);
+    },
     record(origin: TelemetryOrigin, report: TelemetryReport): void {
+      if (origin.sourceId !== undefined && (report.battery || report.networkType)) {
+        const key = JSON.stringify([origin.roomId, origin.sourceId]);
+        const figures = { ...devices.get(key) };
+        if (report.battery) figures.battery = { ...report.battery };
+        if (report.networkType) figures.networkType = report.networkType;
+        devices.set(key, figures);
+      }
       const labels = { role: origin.role, hop: report.hop };
       if (report.startupMs !== undefined) startup.observe(labels, report.startupMs);
       if (report.cutToFrameMs !== undefined) cutToFrame.observe(labels, report.cutToFrameMs);

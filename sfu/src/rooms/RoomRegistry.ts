@@ -1,7 +1,9 @@
+import { clientTelemetry } from '../http/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { BusClock } from '../program/ProgramBus.ts';
 import { SafeEmitter } from '../util/SafeEmitter.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
+import { HealthReporter } from './HealthReporter.ts';
 import { Room } from './Room.ts';
 import type { RoomLimits } from './types.ts';
 
@@ -15,6 +17,8 @@ export interface RoomRegistryOptions {
   /** How long an empty room (and its program bus) is kept for peers coming back. */
   idleCloseMs?: number;
   clock?: BusClock;
+  /** How often directors get `health:sources` (default 2000 ms; see HealthReporter). */
+  healthIntervalMs?: number;
 }
 
 export class RegistryClosedError extends Error {
@@ -100,10 +104,21 @@ export class RoomRegistry {
       ...(this.#options.clock ? { clock: this.#options.clock } : {}),
     });
     this.#rooms.set(roomId, room);
+    // Directors' health feed; device figures come from the node's client telemetry (same
+    // instance signaling records into: clientTelemetry is keyed by this registry).
+    const telemetry = clientTelemetry(this);
+    const health = new HealthReporter(room, {
+      devices: (sourceId) => telemetry.deviceFigures(roomId, sourceId),
+      ...(this.#options.healthIntervalMs ? { intervalMs: this.#options.healthIntervalMs } : {}),
+      logger: this.#log,
+    });
+    room.observer.on('peerleft', (peer) => telemetry.forgetSource(roomId, peer.clientId));
     this.observer.safeEmit('newroom', room);
     room.on('empty', () => this.#scheduleIdleClose(room));
     room.observer.on('newpeer', () => this.#cancelIdleClose(roomId));
     room.on('@close', () => {
+      health.close();
+      telemetry.forgetRoom(roomId);
       this.#cancelIdleClose(roomId);
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
     });

@@ -7,6 +7,7 @@ import { useControlStore } from '../../stores/controlStore.ts';
 import { CameraJoin } from './CameraJoin.tsx';
 import { EdgesPanel } from './EdgesPanel.tsx';
 import { GuestsPanel } from './GuestsPanel.tsx';
+import { HealthPanel } from './HealthPanel.tsx';
 import { Monitors } from './Monitors.tsx';
 import { Multiview } from './Multiview.tsx';
 import { TransitionBar } from './TransitionBar.tsx';
@@ -52,6 +53,7 @@ export function ControlRoom({ room }: { room: string }) {
       <Multiview controller={controller} />
       <GuestsPanel controller={controller} />
       <CameraJoin controller={controller} />
+      <HealthPanel />
       <EdgesPanel />
     </main>
   );

@@ -1,0 +1,74 @@
+'use client';
+
+import { edgeSummary, type HealthCell, healthRows } from '../../lib/health.ts';
+import { useControlStore } from '../../stores/controlStore.ts';
+
+function Cell({ cell, label }: { cell: HealthCell; label: string }) {
+  return (
+    <td className={`health-cell health-${cell.level}`} data-level={cell.level} data-label={label}>
+      {cell.text}
+    </td>
+  );
+}
+
+/**
+ * The on-site technician's view: per source what the node receives (bitrate, loss, quality) and
+ * what the camera's device reports (battery, network), each with its value in words and a colour
+ * by threshold (lib/health.ts); then the edges' uplinks. Read-only, fed by `health:sources`.
+ */
+export function HealthPanel() {
+  const health = useControlStore((s) => s.health);
+  const edges = useControlStore((s) => s.edges);
+  const rows = healthRows(health);
+  const { up, down } = edgeSummary(edges.nodes);
+  return (
+    <section aria-label="Health" className="health">
+      <h2>Health</h2>
+      {health === null ? <p className="empty">Waiting for the node's first health report…</p> : null}
+      {health !== null && rows.length === 0 ? <p className="empty">No sources</p> : null}
+      {rows.length > 0 ? (
+        <table aria-label="Source health" className="edges-table health-table">
+          <thead>
+            <tr>
+              <th scope="col">Source</th>
+              <th scope="col">Bitrate</th>
+              <th scope="col">Loss</th>
+              <th scope="col">Battery</th>
+              <th scope="col">Network</th>
+              <th scope="col">Quality</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.sourceId} data-source-id={row.sourceId}>
+                <th scope="row">{row.name}</th>
+                <Cell cell={row.bitrate} label="bitrate" />
+                <Cell cell={row.loss} label="loss" />
+                <Cell cell={row.battery} label="battery" />
+                <Cell cell={row.network} label="network" />
+                <Cell cell={row.quality} label="quality" />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <ul aria-label="Links" className="health-links">
+        <li>
+          Edges:{' '}
+          {!edges.loaded ? (
+            'checking…'
+          ) : edges.edgeCount === 0 ? (
+            'none (viewers watch at the site)'
+          ) : (
+            <>
+              <span className={up > 0 ? 'health-good' : 'health-unknown'}>{up} up</span>
+              {' · '}
+              <span className={down > 0 ? 'health-bad' : 'health-good'}>{down} down</span>
+            </>
+          )}
+        </li>
+        <li className="health-unknown">Recorder: not reported</li>
+      </ul>
+    </section>
+  );
+}
