@@ -3,13 +3,6 @@ import { WhipError } from '../whip/errors.ts';
 /** A WHEP request refused with a status, a short plain-text reason and extra response headers. */
 export class WhepError extends WhipError {
   override name = 'WhepError';
-  constructor(
-    status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(status, message);
-  }
 }
 
 /**

@@ -1,9 +1,10 @@
-/** A WHIP/WHEP request refused with an HTTP status and a short plain-text reason. */
+/** A WHIP/WHEP request refused with an HTTP status, a short plain-text reason and extra headers. */
 export class WhipError extends Error {
   override name = 'WhipError';
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

@@ -1,179 +1,24 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '@microstudio/protocol';
-import { RefusedError } from '../errors.ts';
+import { createSdpResourceHandler } from '../http/sdpResource.ts';
 import type { Logger } from '../log.ts';
-import { WhipError } from './errors.ts';
 import type { WhipService } from './WhipService.ts';
-
-/** An SDP offer larger than this is refused (413) before it is parsed. */
-const MAX_OFFER_BYTES = 64 * 1024;
-
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'Location, ETag, Accept-Post, Allow',
-};
-
-const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.BadRequest]: 400,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.LimitReached]: 429,
-  [ErrorCode.RoomRecovering]: 503,
-};
-
-function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    ...CORS,
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(`${body}\n`);
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  return match?.[1];
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_OFFER_BYTES) {
-        reject(new WhipError(413, `the offer is larger than ${MAX_OFFER_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-/** `/whip/:roomId` or `/whip/:roomId/:sessionId`, or undefined for other paths. */
-function route(url: string): { roomId: string; sessionId?: string; query: URLSearchParams } | undefined {
-  // Prefixed rather than resolved against a base: a path starting with '//' would otherwise
-  // parse as a host and throw (found by the fuzz test).
-  let parsed: URL;
-  try {
-    parsed = new URL(`http://node${url.startsWith('/') ? url : `/${url}`}`);
-  } catch {
-    return undefined;
-  }
-  const parts = parsed.pathname.split('/').slice(1);
-  if (parts[0] !== 'whip' || parts.length < 2 || parts.length > 3 || !parts[1]) return undefined;
-  try {
-    const roomId = decodeURIComponent(parts[1]);
-    const sessionId = parts[2] ? decodeURIComponent(parts[2]) : undefined;
-    return { roomId, ...(sessionId ? { sessionId } : {}), query: parsed.searchParams };
-  } catch {
-    return undefined;
-  }
-}
-
-function fail(res: ServerResponse, error: unknown, log: Logger): void {
-  if (res.headersSent) return;
-  if (error instanceof WhipError) text(res, error.status, error.message);
-  else if (error instanceof RefusedError) text(res, STATUS_OF[error.code] ?? 400, error.message);
-  else {
-    log.error('whip request failed', { error: String(error) });
-    text(res, 500, 'internal error');
-  }
-}
 
 /**
  * The WHIP HTTP resource (RFC 9725). Answers the paths it owns and returns true; false for others.
- * POST /whip/:room (offer) → 201 + answer; DELETE /whip/:room/:session; PATCH → 405 (no trickle
- * ICE or ICE restart: the offer carries all candidates); OPTIONS → CORS preflight.
+ * POST /whip/:room[?name=…] (offer) → 201 + answer; DELETE /whip/:room/:session; PATCH → 405 (no
+ * trickle ICE or ICE restart: the offer carries all candidates); OPTIONS → CORS preflight.
  */
 export function createWhipHandler(whip: WhipService, log: Logger) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const target = route(req.url ?? '/');
-    if (!target) return false;
-    const { roomId, sessionId } = target;
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        ...CORS,
-        'access-control-allow-methods': sessionId ? 'DELETE, PATCH, OPTIONS' : 'POST, OPTIONS',
-        'access-control-allow-headers': 'Authorization, Content-Type, If-Match',
-        'access-control-max-age': '86400',
-        ...(sessionId ? {} : { 'accept-post': 'application/sdp' }),
-      });
-      res.end();
-      return true;
-    }
-    if (!sessionId) {
-      if (req.method !== 'POST') {
-        text(res, 405, 'use POST with an SDP offer', { allow: 'POST, OPTIONS' });
-        return true;
-      }
-      void post(req, res, roomId, target.query.get('name') ?? undefined).catch((e: unknown) =>
-        fail(res, e, log),
-      );
-      return true;
-    }
-    if (req.method === 'DELETE') {
-      void remove(req, res, roomId, sessionId).catch((e: unknown) => fail(res, e, log));
-      return true;
-    }
-    if (req.method === 'PATCH') {
-      // RFC 9725 §4.3.1: a session without trickle ICE / ICE restart answers PATCH with 405.
-      text(res, 405, 'trickle ICE and ICE restart are not supported: POST a new offer', {
-        allow: 'DELETE, OPTIONS',
-      });
-      return true;
-    }
-    text(res, 405, 'use DELETE to end the session', { allow: 'DELETE, PATCH, OPTIONS' });
-    return true;
-  };
-
-  async function post(
-    req: IncomingMessage,
-    res: ServerResponse,
-    roomId: string,
-    name?: string,
-  ): Promise<void> {
-    const token = bearer(req);
-    if (!token) {
-      req.resume();
-      return text(res, 401, 'a bearer token (camera invite) is required', { 'www-authenticate': 'Bearer' });
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/sdp') {
-      req.resume();
-      return text(res, 415, 'the offer must be Content-Type: application/sdp', {
-        'accept-post': 'application/sdp',
-      });
-    }
-    const sdp = await readBody(req);
-    const { session, answer } = await whip.publish({ roomId, token, sdp, name });
-    res.writeHead(201, {
-      ...CORS,
-      'content-type': 'application/sdp',
-      location: `/whip/${encodeURIComponent(roomId)}/${session.id}`,
-      etag: session.etag,
-      'cache-control': 'no-store',
-    });
-    res.end(answer);
-  }
-
-  async function remove(
-    req: IncomingMessage,
-    res: ServerResponse,
-    roomId: string,
-    sessionId: string,
-  ): Promise<void> {
-    req.resume();
-    const token = bearer(req);
-    if (!token) return text(res, 401, 'a bearer token is required', { 'www-authenticate': 'Bearer' });
-    if (!whip.session(roomId, sessionId)) return text(res, 404, 'no such WHIP session');
-    await whip.authorize(token, roomId, sessionId);
-    whip.end(roomId, sessionId);
-    text(res, 200, 'session ended');
-  }
+  return createSdpResourceHandler(
+    {
+      kind: 'whip',
+      exposeHeaders: 'Location, ETag, Accept-Post, Allow',
+      tokenHint: 'camera invite',
+      queryParam: 'name',
+      create: ({ roomId, token, sdp, param }) => whip.publish({ roomId, token, sdp, name: param }),
+      has: (roomId, sessionId) => whip.session(roomId, sessionId) !== undefined,
+      authorize: (token, roomId, sessionId) => whip.authorize(token, roomId, sessionId),
+      end: (roomId, sessionId) => whip.end(roomId, sessionId),
+    },
+    log,
+  );
 }
