@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, FABRIC_NAMESPACE, type Result } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
@@ -8,7 +7,7 @@ import { LocalFabric } from '../src/fabric/LocalFabric.ts';
 import type { MediaNode } from '../src/node.ts';
 import type { Room } from '../src/rooms/Room.ts';
 import { connect, joinAs, must, nextEvent, request, sleep, startTestNode, tokenFor } from './helpers.ts';
-import { RtpReceiver, RtpSender, recordingSink } from './rtp.ts';
+import { isRtcpPli, RtpReceiver, RtpSender, recordingSink, rtcpPackets, vp8Camera } from './rtp.ts';
 
 const NODE_SECRET = 'edge-test-node-secret-0123456789';
 const ROOM = 'show';
@@ -285,70 +284,26 @@ describe('keyframe requests cross the pipe', () => {
       { ...shared, MICROSTUDIO_NODE_ROLE: 'edge', MICROSTUDIO_NODE_ID: 'edge-k' },
       { fabric },
     );
-    const udp = createSocket('udp4');
-    let timer: NodeJS.Timeout | undefined;
+    let camera: Awaited<ReturnType<typeof vp8Camera>> | undefined;
     try {
       await until('uplink', () => edge.edge?.uplink === 'up');
       const room = await site.registry.open('kf');
-      const camera = room.join({
-        role: 'camera',
-        displayName: 'vp8',
-        clientId: 'vp8-cam',
-        sink: recordingSink(),
-      });
-      const inbound = await room.createPlainTransport(camera, 'send', {
-        listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
-        rtcpMux: true,
-        comedia: true,
-      });
-      const producer = await room.produce(camera, {
-        transportId: inbound.id,
-        kind: 'video',
-        rtpParameters: {
-          codecs: [
-            {
-              mimeType: 'video/VP8',
-              payloadType: 101,
-              clockRate: 90000,
-              rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-            },
-          ],
-          encodings: [{ ssrc: 4444 }],
-        },
-        purpose: 'camera',
-      });
-      // The encoder: VP8 inter frames only, and it counts the PLIs (RTCP PT 206, FMT 1) it gets.
-      let plis = 0;
-      udp.on('message', (msg) => {
-        if ((msg[1] ?? 0) === 206 && ((msg[0] ?? 0) & 0x1f) === 1) plis += 1;
-      });
-      await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-      let seq = 0;
-      timer = setInterval(() => {
-        const packet = Buffer.alloc(12 + 2 + 40);
-        packet[0] = 0x80;
-        packet[1] = 0x80 | 101;
-        packet.writeUInt16BE(seq & 0xffff, 2);
-        packet.writeUInt32BE((seq * 3000) >>> 0, 4);
-        packet.writeUInt32BE(4444, 8);
-        packet[12] = 0x10; // VP8 descriptor: start of partition
-        packet[13] = 0x01; // VP8 frame tag: P=1, an inter frame
-        seq += 1;
-        udp.send(packet, inbound.tuple.localPort, '127.0.0.1');
-      }, 33);
+      // The encoder sends inter frames only, so the edge viewer needs a keyframe from a PLI.
+      camera = await vp8Camera(room, { clientId: 'vp8-cam', ssrc: 4444, keyframeEvery: 0 });
+      const { producer, feedback } = camera;
+      const plis = () => feedback.flatMap(rtcpPackets).filter(isRtcpPli).length;
       await sleep(300);
       const viewerSocket = await joinAs(edge, 'kf', 'viewer', 'kf-viewer');
       const edgeRoom = edge.registry.get('kf');
       assert.ok(edgeRoom);
       await until('sources at the edge', () => edgeRoom.snapshot().sources.length === 1);
-      const before = plis;
+      const before = plis();
       const probe = await rtpViewer(edgeRoom, 'kf-probe', producer.id);
-      await until('a PLI at the site encoder', () => plis > before, 5000);
+      await until('a PLI at the site encoder', () => plis() > before, 5000);
       probe.receiver.close();
       viewerSocket.socket.disconnect();
     } finally {
-      clearInterval(timer);
-      udp.close();
+      camera?.close();
       await edge.close();
       await site.close();
       await fabric.close();

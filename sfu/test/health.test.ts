@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { after, before, test } from 'node:test';
 import type { HealthSources } from '@microstudio/protocol';
 import { clientTelemetry } from '../src/http/metrics.ts';
@@ -8,7 +7,7 @@ import type { MediaNode } from '../src/node.ts';
 import { HealthReporter } from '../src/rooms/HealthReporter.ts';
 import type { Room } from '../src/rooms/Room.ts';
 import { type Client, joinAs, must, nextEvent, record, sleep, startTestNode } from './helpers.ts';
-import { recordingSink } from './rtp.ts';
+import { recordingSink, vp8Camera } from './rtp.ts';
 
 const ROOM = 'health';
 /** The reporter's interval is 2 s: a report within two intervals and some slack. */
@@ -20,49 +19,7 @@ let director: Client;
 let viewer: Client;
 let camera: Client;
 let viewerSeen: { name: string; payload: unknown }[];
-const udp = createSocket('udp4');
-let timer: NodeJS.Timeout | undefined;
-
-/** VP8 inter frames (PT 101, SSRC 5555) at ~30 packets/s into a comedia PlainTransport. */
-async function publishVp8(target: Room, clientId: string): Promise<void> {
-  const peer = target.peers().find((p) => p.clientId === clientId);
-  assert.ok(peer, 'the camera peer is in the room');
-  const inbound = await target.createPlainTransport(peer, 'send', {
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
-    rtcpMux: true,
-    comedia: true,
-  });
-  await target.produce(peer, {
-    transportId: inbound.id,
-    kind: 'video',
-    rtpParameters: {
-      codecs: [
-        {
-          mimeType: 'video/VP8',
-          payloadType: 101,
-          clockRate: 90000,
-          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-        },
-      ],
-      encodings: [{ ssrc: 5555 }],
-    },
-    purpose: 'camera',
-  });
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  let seq = 0;
-  timer = setInterval(() => {
-    const packet = Buffer.alloc(12 + 2 + 600);
-    packet[0] = 0x80;
-    packet[1] = 0x80 | 101;
-    packet.writeUInt16BE(seq & 0xffff, 2);
-    packet.writeUInt32BE((seq * 3000) >>> 0, 4);
-    packet.writeUInt32BE(5555, 8);
-    packet[12] = 0x10; // VP8 descriptor: start of partition
-    packet[13] = 0x01; // VP8 frame tag: an inter frame
-    seq += 1;
-    udp.send(packet, inbound.tuple.localPort, '127.0.0.1');
-  }, 33);
-}
+let vp8: Awaited<ReturnType<typeof vp8Camera>> | undefined;
 
 before(async () => {
   node = await startTestNode();
@@ -73,12 +30,13 @@ before(async () => {
   const opened = node.registry.get(ROOM);
   assert.ok(opened);
   room = opened;
-  await publishVp8(room, 'cam-h');
+  const peer = room.peers().find((p) => p.clientId === 'cam-h');
+  assert.ok(peer, 'the camera peer is in the room');
+  vp8 = await vp8Camera(room, { peer, ssrc: 5555, keyframeEvery: 0 });
 });
 
 after(async () => {
-  clearInterval(timer);
-  udp.close();
+  vp8?.close();
   for (const socket of [director, viewer, camera]) socket?.disconnect();
   await node?.close();
 });

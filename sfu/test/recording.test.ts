@@ -4,12 +4,10 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '@microstudio/config';
 import { silentLogger } from '../src/log.ts';
 import { type MediaNode, startNode } from '../src/node.ts';
-import type { Room } from '../src/rooms/Room.ts';
 import { freeRtcPorts, sleep } from './helpers.ts';
-import { recordingSink } from './rtp.ts';
+import { isRtcpFir, isRtcpPli, rtcpPackets, vp8Camera } from './rtp.ts';
 
 const SECRET = 'test-secret-0123456789';
-const VP8_PT = 101;
 let node: MediaNode;
 
 before(async () => {
@@ -55,84 +53,9 @@ async function bindUdp(): Promise<{ socket: UdpSocket; port: number; packets: Bu
   return { socket, port: socket.address().port, packets };
 }
 
-/** VP8 RTP: every 30th frame a keyframe (one packet per frame; enough for mediasoup's parser). */
-function vp8Packet(seq: number, ssrc: number): Buffer {
-  const keyframe = seq % 30 === 0;
-  const header = Buffer.alloc(12);
-  header[0] = 0x80;
-  header[1] = 0x80 | VP8_PT; // marker: one packet per frame
-  header.writeUInt16BE(seq & 0xffff, 2);
-  header.writeUInt32BE((seq * 3000) >>> 0, 4);
-  header.writeUInt32BE(ssrc, 8);
-  // Payload descriptor S=1 PID=0, then the VP8 frame tag (P bit 0 = keyframe) and start code.
-  const frame = keyframe
-    ? [0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01]
-    : [0x10, 0x51, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00];
-  return Buffer.concat([header, Buffer.from(frame), Buffer.alloc(40)]);
-}
-
-/** A camera peer publishing VP8 over a comedia PlainTransport fed by a UDP socket (30 fps). */
-async function vp8Camera(room: Room, clientId: string) {
-  const camera = room.join({ role: 'camera', displayName: clientId, clientId, sink: recordingSink() });
-  const inbound = await room.createPlainTransport(camera, 'send', {
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
-    rtcpMux: true,
-    comedia: true,
-  });
-  const producer = await room.produce(camera, {
-    transportId: inbound.id,
-    kind: 'video',
-    rtpParameters: {
-      codecs: [
-        {
-          mimeType: 'video/VP8',
-          payloadType: VP8_PT,
-          clockRate: 90000,
-          rtcpFeedback: [
-            { type: 'nack' },
-            { type: 'nack', parameter: 'pli' },
-            { type: 'ccm', parameter: 'fir' },
-          ],
-        },
-      ],
-      encodings: [{ ssrc: 4242 }],
-    },
-    purpose: 'camera',
-  });
-  const sender = await bindUdp();
-  let seq = 0;
-  const timer = setInterval(() => {
-    sender.socket.send(vp8Packet(seq, 4242), inbound.tuple.localPort, '127.0.0.1');
-    seq += 1;
-  }, 33);
-  return {
-    camera,
-    producer,
-    /** RTCP the node sent back to the camera (PLI/FIR among it). */
-    feedback: sender.packets,
-    close() {
-      clearInterval(timer);
-      sender.socket.close();
-    },
-  };
-}
-
-const isRtcpPli = (p: Buffer): boolean => p[1] === 206 && ((p[0] ?? 0) & 0x1f) === 1;
-const isRtcpFir = (p: Buffer): boolean => p[1] === 206 && ((p[0] ?? 0) & 0x1f) === 4;
-/** RTCP compound packets: look at every packet inside. */
-function rtcpPackets(buffer: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let offset = 0; offset + 4 <= buffer.length; ) {
-    const length = (buffer.readUInt16BE(offset + 2) + 1) * 4;
-    out.push(buffer.subarray(offset, offset + length));
-    offset += length;
-  }
-  return out;
-}
-
 test('recorder API refuses a missing or wrong secret and bad input, changing nothing', async () => {
   const room = await node.registry.open('rec-bad');
-  const cam = await vp8Camera(room, 'cam-bad');
+  const cam = await vp8Camera(room, { clientId: 'cam-bad', ssrc: 4242 });
   try {
     assert.equal((await api('GET', '/rooms/rec-bad/sources', undefined, null)).status, 401);
     assert.equal(
@@ -184,7 +107,7 @@ test('recorder API refuses a missing or wrong secret and bad input, changing not
 
 test('records a VP8 producer: sources, start paused, resume with anchor, RTP arrives, keyframe request reaches the camera, stop', async () => {
   const room = await node.registry.open('rec-ok');
-  const cam = await vp8Camera(room, 'cam-1');
+  const cam = await vp8Camera(room, { clientId: 'cam-1', ssrc: 4242 });
   const rtp = await bindUdp();
   const rtcp = await bindUdp();
   try {
@@ -258,8 +181,8 @@ test('records a VP8 producer: sources, start paused, resume with anchor, RTP arr
 
 test('a recording ends with a reason when its producer closes, and when its room closes', async () => {
   const room = await node.registry.open('rec-cascade');
-  const camA = await vp8Camera(room, 'cam-a');
-  const camB = await vp8Camera(room, 'cam-b');
+  const camA = await vp8Camera(room, { clientId: 'cam-a', ssrc: 4242 });
+  const camB = await vp8Camera(room, { clientId: 'cam-b', ssrc: 4242 });
   const start = async (producerId: string) => {
     const answer = await api('POST', '/recordings', {
       roomId: 'rec-cascade',

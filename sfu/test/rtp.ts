@@ -149,3 +149,102 @@ export async function rtpLoop(room: Room, ssrc: number) {
     },
   };
 }
+
+const VP8_PT = 101;
+
+/**
+ * VP8 RTP, one packet per frame (enough for mediasoup's parser): a keyframe every
+ * `keyframeEvery` frames, or inter frames only when it is 0 (a stream that needs a PLI to start).
+ */
+function vp8Packet(seq: number, ssrc: number, keyframeEvery: number): Buffer {
+  const keyframe = keyframeEvery > 0 && seq % keyframeEvery === 0;
+  const header = Buffer.alloc(12);
+  header[0] = 0x80;
+  header[1] = 0x80 | VP8_PT; // marker: one packet per frame
+  header.writeUInt16BE(seq & 0xffff, 2);
+  header.writeUInt32BE((seq * 3000) >>> 0, 4);
+  header.writeUInt32BE(ssrc, 8);
+  // Payload descriptor S=1 PID=0, then the VP8 frame tag (P bit 0 = keyframe) and start code.
+  const frame = keyframe
+    ? [0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01]
+    : [0x10, 0x51, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00];
+  return Buffer.concat([header, Buffer.from(frame), Buffer.alloc(40)]);
+}
+
+export interface Vp8CameraOptions {
+  /** A camera peer already in the room (joined over signaling); else one is joined with `clientId`. */
+  peer?: Peer;
+  clientId?: string;
+  ssrc: number;
+  /** Frames between keyframes (default 30); 0 = inter frames only. */
+  keyframeEvery?: number;
+}
+
+/**
+ * A camera publishing VP8 at 30 fps over a comedia PlainTransport, fed by a UDP socket that also
+ * collects the RTCP the node sends back (PLI/FIR among it).
+ */
+export async function vp8Camera(room: Room, options: Vp8CameraOptions) {
+  const clientId = options.clientId ?? `vp8-${options.ssrc}`;
+  const camera =
+    options.peer ?? room.join({ role: 'camera', displayName: clientId, clientId, sink: recordingSink() });
+  const inbound = await room.createPlainTransport(camera, 'send', {
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    rtcpMux: true,
+    comedia: true,
+  });
+  const producer = await room.produce(camera, {
+    transportId: inbound.id,
+    kind: 'video',
+    rtpParameters: {
+      codecs: [
+        {
+          mimeType: 'video/VP8',
+          payloadType: VP8_PT,
+          clockRate: 90000,
+          rtcpFeedback: [
+            { type: 'nack' },
+            { type: 'nack', parameter: 'pli' },
+            { type: 'ccm', parameter: 'fir' },
+          ],
+        },
+      ],
+      encodings: [{ ssrc: options.ssrc }],
+    },
+    purpose: 'camera',
+  });
+  const socket = createSocket('udp4');
+  const feedback: Buffer[] = [];
+  socket.on('message', (msg) => feedback.push(msg));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const keyframeEvery = options.keyframeEvery ?? 30;
+  let seq = 0;
+  const timer = setInterval(() => {
+    socket.send(vp8Packet(seq, options.ssrc, keyframeEvery), inbound.tuple.localPort, '127.0.0.1');
+    seq += 1;
+  }, 33);
+  return {
+    camera,
+    producer,
+    /** RTCP the node sent back to the camera (PLI/FIR among it). */
+    feedback,
+    close() {
+      clearInterval(timer);
+      socket.close();
+    },
+  };
+}
+
+export const isRtcpPli = (p: Buffer): boolean => p[1] === 206 && ((p[0] ?? 0) & 0x1f) === 1;
+export const isRtcpFir = (p: Buffer): boolean => p[1] === 206 && ((p[0] ?? 0) & 0x1f) === 4;
+
+/** RTCP compound packets: every packet inside. */
+export function rtcpPackets(buffer: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let offset = 0; offset + 4 <= buffer.length; ) {
+    const length = (buffer.readUInt16BE(offset + 2) + 1) * 4;
+    out.push(buffer.subarray(offset, offset + length));
+    offset += length;
+  }
+  return out;
+}
