@@ -10,8 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, chromium, type Page } from '@playwright/test';
 import config from '../playwright.config.ts';
 import { CLUSTER_ADMIN_SECRET, type Cluster, clusterSupport, startCluster } from '../support/cluster.ts';
-import { CAMERA_QUALITY, SOURCES } from '../tests/studio.ts';
-import { armColourWatch, directorInvites, percentiles, seenAt } from './harness.ts';
+import { CAMERA_QUALITY } from '../tests/studio.ts';
+import { directorInvites, liveCameraPair, measureCuts, percentiles } from './harness.ts';
 
 const CUTS = Number(process.env.CUTS ?? 24);
 const VIEWERS = Number(process.env.VIEWERS ?? 10);
@@ -39,44 +39,20 @@ async function runCuts(browser: Browser, shaped: boolean): Promise<Cluster> {
   });
   const base = cluster.baseURL;
   const room = 'main';
-  const [a, b] = SOURCES as [(typeof SOURCES)[0], (typeof SOURCES)[0]];
   const control = await newPage(browser);
   const invites = await directorInvites(control, room, { base, adminSecret: CLUSTER_ADMIN_SECRET });
-  for (const source of [a, b]) {
-    const page = await newPage(browser);
-    const query = new URLSearchParams({
-      room,
-      invite: invites.camera,
-      source: 'test-pattern',
-      name: source.name,
-      color: source.color,
-      quality: CAMERA_QUALITY,
-    });
-    await page.goto(`${base}/camera?${query}`);
-    await page.getByRole('button', { name: 'Go live' }).click();
-  }
-  await control.getByRole('button', { name: `Preview ${b.name}` }).waitFor();
-  await control.keyboard.press('Escape');
-  await control.keyboard.press('1');
-  await control.keyboard.press('Space');
-  await control.keyboard.press('2');
+  const pair = await liveCameraPair(browser, control, {
+    base,
+    room,
+    cameraInvite: invites.camera,
+    quality: CAMERA_QUALITY,
+  });
   const watch = await newPage(browser);
   await watch.goto(`${base}/watch?${new URLSearchParams({ room, invite: invites.viewer, region: 'eu' })}`);
   await watch.getByRole('note', { name: 'Serving node' }).filter({ hasText: 'edge1' }).waitFor();
   await sleep(4000); // simulcast layers and bandwidth estimation settle
 
-  const atEdge: number[] = [];
-  const atSite: number[] = [];
-  for (let i = 0; i < CUTS; i++) {
-    const target = i % 2 === 0 ? b : a;
-    await armColourWatch(watch, 'Program', target.rgb);
-    await armColourWatch(control, 'Program monitor', target.rgb);
-    const pressedAt = await control.evaluate(() => performance.timeOrigin + performance.now());
-    await control.keyboard.press('Space');
-    atEdge.push((await seenAt(watch)) - pressedAt);
-    atSite.push((await seenAt(control)) - pressedAt);
-    await sleep(300);
-  }
+  const { atWatch: atEdge, atMonitor: atSite } = await measureCuts(control, watch, pair, CUTS);
   const wan = shaped ? 'WAN 20 ms RTT, 1 % loss' : 'no WAN shaping';
   console.log(`[${wan}] cut key → presented at the edge viewer:      ${percentiles(atEdge)}`);
   console.log(`[${wan}] cut key → presented on the site's monitor:   ${percentiles(atSite)}`);

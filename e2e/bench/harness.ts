@@ -7,8 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import config, { ADMIN_SECRET } from '../playwright.config.ts';
+import { SOURCES } from '../tests/studio.ts';
 
 const ports = { studio: 3300, https: 3743, sfu: 4300, rtc: 44700 };
 export const base = `http://127.0.0.1:${ports.studio}`;
@@ -125,4 +126,62 @@ export function percentiles(values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
   const p = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]?.toFixed(0);
   return `p50 ${p(0.5)?.padStart(5)} ms · p95 ${p(0.95)?.padStart(5)} ms · max ${s.at(-1)?.toFixed(0).padStart(5)} ms (n=${s.length})`;
+}
+
+type Source = (typeof SOURCES)[0];
+
+/**
+ * Two test-pattern cameras (the first two SOURCES) go live; the director cuts the first to
+ * program and previews the second, so every later cut alternates between them.
+ */
+export async function liveCameraPair(
+  browser: Browser,
+  control: Page,
+  studio: { base: string; room: string; cameraInvite: string; quality?: string },
+): Promise<[Source, Source]> {
+  const [a, b] = SOURCES as [Source, Source];
+  for (const source of [a, b]) {
+    const page = await (await browser.newContext()).newPage();
+    const query = new URLSearchParams({
+      room: studio.room,
+      invite: studio.cameraInvite,
+      source: 'test-pattern',
+      name: source.name,
+      color: source.color,
+      ...(studio.quality ? { quality: studio.quality } : {}),
+    });
+    await page.goto(`${studio.base}/camera?${query}`);
+    await page.getByRole('button', { name: 'Go live' }).click();
+  }
+  await control.getByRole('button', { name: `Preview ${b.name}` }).waitFor();
+  await control.keyboard.press('Escape');
+  await control.keyboard.press('1');
+  await control.keyboard.press('Space');
+  await control.keyboard.press('2');
+  return [a, b];
+}
+
+/**
+ * Presses the cut key `cuts` times and measures, for each, the time to the new source's first
+ * presented frame on the watch page and on the control room's program monitor.
+ */
+export async function measureCuts(
+  control: Page,
+  watch: Page,
+  [a, b]: [Source, Source],
+  cuts: number,
+): Promise<{ atWatch: number[]; atMonitor: number[] }> {
+  const atWatch: number[] = [];
+  const atMonitor: number[] = [];
+  for (let i = 0; i < cuts; i++) {
+    const target = i % 2 === 0 ? b : a;
+    await armColourWatch(watch, 'Program', target.rgb);
+    await armColourWatch(control, 'Program monitor', target.rgb);
+    const pressedAt = await control.evaluate(() => performance.timeOrigin + performance.now());
+    await control.keyboard.press('Space');
+    atWatch.push((await seenAt(watch)) - pressedAt);
+    atMonitor.push((await seenAt(control)) - pressedAt);
+    await sleep(300);
+  }
+  return { atWatch, atMonitor };
 }
