@@ -26,6 +26,8 @@ export class SegmentListFollower {
   #offset = 0;
   #partial = '';
   #timer: NodeJS.Timeout | undefined;
+  /** Polls run one at a time: two overlapping reads of one partial line would garble it. */
+  #polling: Promise<void> = Promise.resolve();
 
   constructor(path: string, onSegment: (segment: FinishedSegment) => void) {
     this.#path = path;
@@ -36,8 +38,14 @@ export class SegmentListFollower {
     this.#timer = setInterval(() => void this.poll().catch(() => {}), intervalMs);
   }
 
-  /** Reads what was appended since the last poll. */
-  async poll(): Promise<void> {
+  /** Reads what was appended since the last poll (after any poll still running). */
+  poll(): Promise<void> {
+    const next = this.#polling.catch(() => {}).then(() => this.#read());
+    this.#polling = next;
+    return next;
+  }
+
+  async #read(): Promise<void> {
     const size = await stat(this.#path).then(
       (s) => s.size,
       () => 0,

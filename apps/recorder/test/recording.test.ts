@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MediaNode } from '../../../sfu/src/node.ts';
-import { silentLogger } from '../src/log.ts';
+import { createLogger } from '../src/log.ts';
 import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import { type SegmentSidecar, TrackRecorder } from '../src/TrackRecorder.ts';
@@ -61,7 +61,8 @@ test('records two ffmpeg-fed VP8 sources for ~25 s into 10 s WebM segments that 
         ip: '127.0.0.1',
         ports,
         segmentSeconds: SEGMENT_SECONDS,
-        logger: silentLogger,
+        // Errors (a segment that could not be finished) in the test's output.
+        logger: createLogger('warn'),
         onSegment: (path, sidecar) => {
           finished.push({ path, sidecar });
         },
@@ -87,12 +88,12 @@ test('records two ffmpeg-fed VP8 sources for ~25 s into 10 s WebM segments that 
     const mine = finished
       .filter((f) => f.sidecar.sourceId === source)
       .sort((x, y) => x.sidecar.index - y.sidecar.index);
+    const files = (await readdir(join(dir, source))).filter((f) => f.endsWith('.webm'));
     assert.equal(
       mine.length,
       3,
-      `${source}: 2 full segments and the last (${JSON.stringify(mine.map((m) => m.sidecar.durationSeconds))}) ${context}`,
+      `${source}: 2 full segments and the last (${JSON.stringify(mine.map((m) => [m.sidecar.file, m.sidecar.durationSeconds]))}; on disk ${files.join(' ')}) ${context}`,
     );
-    const files = (await readdir(join(dir, source))).filter((f) => f.endsWith('.webm'));
     assert.equal(files.length, mine.length, 'every segment on disk is reported');
     for (const [i, { path, sidecar }] of mine.entries()) {
       const { codec, duration } = await probe(path);
