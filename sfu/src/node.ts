@@ -16,7 +16,9 @@ import type { NodeHealth } from './http/health.ts';
 import { clientTelemetry, type FabricStatus } from './http/metrics.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRecorderApi } from './recording/RecorderApi.ts';
+import { RecordingDesks } from './recording/RecordingDesk.ts';
 import { RecordingService } from './recording/RecordingService.ts';
+import { recorderMetrics } from './recording/recorderMetrics.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { allowedOrigins } from './signaling/origins.ts';
 import { createSignalingServer, type SignalingServer } from './signaling/SignalingServer.ts';
@@ -36,6 +38,8 @@ export interface MediaNode {
   /** Checks tokens, issues director tokens and invites. */
   readonly auth: Authenticator;
   readonly recordings: RecordingService;
+  /** Each room's recording plan, recorder status and cut list (site rooms). */
+  readonly desks: RecordingDesks;
   /** WHIP ingest sessions (server-side camera peers). */
   readonly whip: WhipService;
   /** WHEP playback sessions (viewer peers fed by each room's program relay). */
@@ -141,8 +145,12 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     ...(options.idleCloseMs !== undefined ? { idleCloseMs: options.idleCloseMs } : {}),
   });
   const recordings = new RecordingService({ registry, logger: logger.child('recording') });
+  // Site rooms record; an edge's rooms are mirrors of them.
+  const desks = new RecordingDesks({ logger: logger.child('recording') });
+  if (role === 'site') registry.observer.on('newroom', (room) => desks.attach(room));
   const recorderApi = createRecorderApi({
     recordings,
+    desks,
     secret: config.MICROSTUDIO_NODE_SECRET,
     logger: logger.child('recorder-api'),
   });
@@ -160,6 +168,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       }),
       fabricRoutes,
       recorderApi,
+      moreMetrics: [recorderMetrics(desks)],
       whip: (req, res) => whipHandler(req, res),
       whep: (req, res) => whepHandler(req, res),
       onError: (error) => logger.error('an HTTP route threw', { error: String(error) }),
@@ -189,6 +198,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     maxMessagesPerSecond: config.MICROSTUDIO_MAX_MESSAGES_PER_SECOND,
     turn,
     // The same instance /metrics exposes (createNodeMetrics finds it by the registry).
+    recording: role === 'site' ? desks : undefined,
     telemetry: spool ? spoolingTelemetry(clientTelemetry(registry), spool) : clientTelemetry(registry),
   });
   const host = config.MICROSTUDIO_SFU_HOST;
@@ -276,6 +286,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     registry,
     auth,
     recordings,
+    desks,
     whip,
     whep,
     signaling,

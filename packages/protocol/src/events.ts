@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_SOURCES_PER_ROOM } from './limits.ts';
 import { idSchema } from './media.ts';
+import { recorderStateSchema } from './recording.ts';
 import type { RequestName, RequestOf, ResponseOf } from './requests.ts';
 import type { Result } from './result.ts';
 import {
@@ -61,6 +62,8 @@ export const notifications = {
   'guest:status': guestStatusSchema,
   /** Directors only, every 2 s: each source's ingest bitrate, loss, quality and device figures. */
   'health:sources': healthSourcesSchema,
+  /** Directors only: the recording plan and the recorder's latest status (on join and on change). */
+  'recorder:state': recorderStateSchema,
 } as const;
 
 export type NotificationName = keyof typeof notifications;

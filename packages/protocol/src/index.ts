@@ -4,6 +4,7 @@ export * from './fabric.ts';
 export * from './limits.ts';
 export * from './media.ts';
 export * from './recorder.ts';
+export * from './recording.ts';
 export * from './requests.ts';
 export * from './result.ts';
 export * from './room.ts';

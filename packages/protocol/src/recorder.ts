@@ -43,4 +43,6 @@ export interface RecorderSource {
   sourceId: string;
   displayName: string;
   tracks: { producerId: string; kind: 'audio' | 'video'; purpose: string; paused: boolean }[];
+  /** The room's recording plan (control room's Record) includes this source. */
+  record: boolean;
 }

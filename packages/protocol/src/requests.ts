@@ -9,6 +9,7 @@ import {
   rtpParametersSchema,
   transportOptionsSchema,
 } from './media.ts';
+import { recordingPlanSchema } from './recording.ts';
 import {
   displayNameSchema,
   guestListSchema,
@@ -150,6 +151,14 @@ export const requests = {
   'guest:unmute': { request: guestTarget, response: empty },
   /** Director: disconnect a guest (waiting or admitted); its invite does not let it back in. */
   'guest:remove': { request: guestTarget, response: empty },
+  /**
+   * Director: record a source (`sourceId`) or every source (omitted), or stop. Answers the room's
+   * new plan; the recorder service follows it (NOT_FOUND for a source the room does not have).
+   */
+  'record:set': {
+    request: z.object({ sourceId: idSchema.optional(), on: z.boolean() }).strict(),
+    response: recordingPlanSchema,
+  },
   /**
    * What the page measures of its own media (getStats), for the node's metrics. Any joined peer;
    * at most one per TELEMETRY_MIN_INTERVAL_MS per connection (RATE_LIMITED otherwise).

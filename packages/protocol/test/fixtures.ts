@@ -94,6 +94,7 @@ export const validRequests: { [N in RequestName]: RequestOf<N> } = {
   'guest:mute': { guestId: 'g-1' },
   'guest:unmute': { guestId: 'g-1' },
   'guest:remove': { guestId: 'g-1' },
+  'record:set': { sourceId: 'cam-1', on: true },
   'telemetry:report': {
     hop: 'edge',
     startupMs: 820,
@@ -200,6 +201,12 @@ export const invalidRequests: { [N in RequestName]: [why: string, payload: unkno
   'guest:mute': [['guestId too long', { guestId: 'g'.repeat(200) }]],
   'guest:unmute': [['array payload', ['g-1']]],
   'guest:remove': [['null guestId', { guestId: null }]],
+  'record:set': [
+    ['missing on', { sourceId: 'cam-1' }],
+    ['on as a string', { on: 'yes' }],
+    ['empty sourceId', { sourceId: '', on: true }],
+    ['unknown key', { on: true, everything: true }],
+  ],
   'telemetry:report': [
     ['missing hop', { rttMs: 10 }],
     ['unknown hop', { hop: 'moon' }],
@@ -269,5 +276,40 @@ export const validNotifications: { [N in NotificationName]: NotificationOf<N> } 
       },
       { sourceId: 'cam-2', displayName: 'Camera 2', bitrateKbps: 0, lossPct: 0, quality: 'lost' },
     ],
+  },
+  'recorder:state': {
+    roomId: 'main',
+    plan: { all: true, include: [], exclude: ['cam-2'] },
+    recorder: {
+      recorderId: 'studio-box:4242',
+      at: 1_700_000_000_000,
+      disk: {
+        path: '/var/lib/microstudio/recordings',
+        freeBytes: 5e9,
+        totalBytes: 1e11,
+        warnBytes: 2e9,
+        state: 'ok',
+      },
+      uploads: {
+        state: 'failing',
+        bucket: 'show-archive',
+        pending: 3,
+        pendingBytes: 4_200_000,
+        confirmed: 12,
+        lastError: 'NoSuchBucket: The specified bucket does not exist',
+      },
+      tracks: [
+        {
+          sourceId: 'cam-1',
+          kind: 'video',
+          state: 'recording',
+          seconds: 42.5,
+          bytes: 4_100_000,
+          segments: 4,
+        },
+      ],
+      errors: [{ at: 1_700_000_000_000, message: 'disk full', sourceId: 'cam-1' }],
+    },
+    reportedAt: 1_700_000_000_100,
   },
 };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { health, type NodeHealth } from './health.ts';
@@ -22,6 +23,8 @@ export interface HttpAppDeps {
   whip?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** WHEP playback (whep/whepHttp.ts): answers /whep/… itself. */
   whep?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Further metrics registries for /metrics (the recorders' reports). */
+  moreMetrics?: Registry[];
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -41,6 +44,7 @@ export function createHttpApp(deps: HttpAppDeps): (req: IncomingMessage, res: Se
     pool: deps.pool,
     registry: deps.registry,
     ...(deps.fabricStatus ? { fabric: deps.fabricStatus } : {}),
+    ...(deps.moreMetrics ? { more: deps.moreMetrics } : {}),
   });
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -20,6 +20,8 @@ export interface NodeMetricsDeps {
   workerTimeoutMs?: number;
   /** Client telemetry metrics to expose too; default: this registry's clientTelemetry(). */
   telemetry?: ClientTelemetry;
+  /** Further metrics registries to expose (e.g. the recorders' reports). */
+  more?: Registry[];
 }
 
 export interface FabricStatus {
@@ -219,7 +221,11 @@ export function createNodeMetrics(deps: NodeMetricsDeps): NodeMetrics {
   }
 
   // After every metric above exists: merge copies the metrics registered so far.
-  const exposed = Registry.merge([register, (deps.telemetry ?? clientTelemetry(registry)).register]);
+  const exposed = Registry.merge([
+    register,
+    (deps.telemetry ?? clientTelemetry(registry)).register,
+    ...(deps.more ?? []),
+  ]);
   return {
     contentType: exposed.contentType,
     async render() {

@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recorderStatusSchema } from '@microstudio/protocol';
 import type { ZodType } from 'zod';
 import { RefusedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { RecordingDesks } from './RecordingDesk.ts';
 import type { RecordingService } from './RecordingService.ts';
 import { startRecordingBody } from './schemas.ts';
 
@@ -22,6 +24,8 @@ class ApiError extends Error {
 
 export interface RecorderApiDeps {
   recordings: RecordingService;
+  /** The rooms' plans, recorder statuses and cut lists. */
+  desks: RecordingDesks;
   /** Shared secret (MICROSTUDIO_NODE_SECRET). Without it the API answers 503: never open by default. */
   secret: string | undefined;
   logger: Logger;
@@ -31,7 +35,9 @@ export interface RecorderApiDeps {
  * The media node's internal HTTP API for the recorder, under /internal/recorder/v1 with
  * `Authorization: Bearer <MICROSTUDIO_NODE_SECRET>`. Returns false for paths it does not own.
  *
- *   GET    /rooms/:roomId/sources          the room's sources and their producers
+ *   GET    /rooms/:roomId/sources          the room's sources, their producers, and the plan
+ *   POST   /rooms/:roomId/status           the recorder's status (RecorderStatus) → 204
+ *   GET    /rooms/:roomId/cuts?after=N     the cut list after seq N → {cuts, next, oldest}
  *   POST   /recordings                      {roomId, producerId, ip, rtpPort, rtcpPort} → 201, paused
  *   GET    /recordings, /recordings/:id     state (closedReason, show-clock anchor, rtp)
  *   POST   /recordings/:id/resume           resume + keyframe; answers with the anchor
@@ -42,7 +48,8 @@ export function createRecorderApi(
   deps: RecorderApiDeps,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [pathPart, query] = (req.url ?? '/').split('?');
+    const path = pathPart ?? '/';
     if (path !== RECORDER_API_PREFIX && !path.startsWith(`${RECORDER_API_PREFIX}/`)) return false;
     let route: string[];
     try {
@@ -53,7 +60,7 @@ export function createRecorderApi(
       reply(res, 400, { error: 'malformed percent-encoding in the path' });
       return true;
     }
-    handle(deps, req, route).then(
+    handle(deps, req, route, new URLSearchParams(query ?? '')).then(
       ({ status, body }) => reply(res, status, body),
       (error: unknown) => {
         const { status, message } = classify(error);
@@ -69,15 +76,33 @@ async function handle(
   deps: RecorderApiDeps,
   req: IncomingMessage,
   route: string[],
+  query: URLSearchParams,
 ): Promise<{ status: number; body?: unknown }> {
   authorize(deps.secret, req.headers.authorization);
   const { recordings } = deps;
   const method = req.method ?? 'GET';
   const [first, id, action, extra] = route;
-  if (first === 'rooms' && id && action === 'sources' && extra === undefined) {
-    expectMethod(method, 'GET');
+  if (first === 'rooms' && id && action !== undefined && extra === undefined) {
     const room = recordings.room(id);
-    return { status: 200, body: { roomId: id, sources: room.snapshot().sources } };
+    const desk = deps.desks.get(room.id);
+    if (!desk) throw new ApiError(404, `room "${id}" has no recording desk (an edge node does not record)`);
+    if (action === 'sources') {
+      expectMethod(method, 'GET');
+      const sources = room.snapshot().sources.map((s) => ({ ...s, record: desk.records(s.sourceId) }));
+      return { status: 200, body: { roomId: id, sources, plan: desk.plan } };
+    }
+    if (action === 'status') {
+      expectMethod(method, 'POST');
+      desk.report(parse(recorderStatusSchema, await readJson(req)));
+      return { status: 204 };
+    }
+    if (action === 'cuts') {
+      expectMethod(method, 'GET');
+      const after = Number(query.get('after') ?? '-1');
+      if (!Number.isInteger(after) || after < -1) throw new ApiError(400, 'after must be an integer ≥ -1');
+      return { status: 200, body: desk.cutsAfter(after) };
+    }
+    throw new ApiError(404, `no room route "${action.slice(0, 32)}"`);
   }
   if (first !== 'recordings' || extra !== undefined) throw new ApiError(404, 'no such recorder API route');
   if (id === undefined) {

@@ -15,6 +15,7 @@ import { Server, type Socket } from 'socket.io';
 import type { Authenticator } from '../auth/Authenticator.ts';
 import type { TurnSettings } from '../auth/turn.ts';
 import type { Logger } from '../log.ts';
+import type { RecordingDesks } from '../recording/RecordingDesk.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { toProtocolError } from './errors.ts';
 import {
@@ -42,6 +43,8 @@ export interface SignalingDeps {
   turn?: TurnSettings | undefined;
   /** Where telemetry:report goes (the node's metrics); undefined = accepted and dropped. */
   telemetry?: TelemetrySink | undefined;
+  /** The rooms' recording desks (site nodes). */
+  recording?: RecordingDesks | undefined;
 }
 
 export interface SignalingServer {
@@ -152,7 +155,14 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
         return fail(ErrorCode.NotAdmitted, `wait for the director to admit you before ${name}`);
       }
       const handler = joinedHandlers[name] as (ctx: Joined, payload: unknown) => unknown;
-      const ctx: Joined = { session, auth: deps.auth, room, peer, telemetry: deps.telemetry };
+      const ctx: Joined = {
+        session,
+        auth: deps.auth,
+        room,
+        peer,
+        telemetry: deps.telemetry,
+        recording: deps.recording,
+      };
       return { ok: true, data: await handler(ctx, validated.payload) };
     } catch (error) {
       const protocolError: ProtocolError = toProtocolError(error, log, name);

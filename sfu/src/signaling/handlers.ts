@@ -9,6 +9,7 @@ import { ErrorCode, TELEMETRY_MIN_INTERVAL_MS } from '@microstudio/protocol';
 import type { Authenticator } from '../auth/Authenticator.ts';
 import { iceServersFor, type TurnSettings } from '../auth/turn.ts';
 import { RefusedError } from '../errors.ts';
+import type { RecordingDesks } from '../recording/RecordingDesk.ts';
 import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
@@ -46,6 +47,8 @@ export interface Joined {
   peer: Peer;
   /** Client telemetry's destination; undefined = reports are accepted and dropped. */
   telemetry?: TelemetrySink | undefined;
+  /** The rooms' recording desks (a site node); undefined = this node does not record. */
+  recording?: RecordingDesks | undefined;
 }
 
 type JoinedHandler<N extends RequestName> = (
@@ -197,6 +200,12 @@ export const joinedHandlers: {
   'guest:unmute': async ({ room, peer }, { guestId }) => {
     await room.muteGuest(peer, guestId, false);
     return empty;
+  },
+  'record:set': ({ room, peer, recording }, { sourceId, on }) => {
+    if (peer.role !== 'director') throw new RefusedError(ErrorCode.Forbidden, 'only a director records');
+    const desk = recording?.get(room.id);
+    if (!desk) throw new RefusedError(ErrorCode.Forbidden, 'this node does not record (an edge)');
+    return desk.set(sourceId, on);
   },
   // Nothing is kept per report but the metrics it updates.
   'telemetry:report': ({ session, room, peer, telemetry }, report) => {

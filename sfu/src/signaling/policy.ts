@@ -29,6 +29,7 @@ export const requiredGrant: {
   'program:cut': 'program',
   'program:auto': 'program',
   'telemetry:report': null,
+  'record:set': 'program',
   // The green room is access control: admitting, rejecting, muting and removing guests is admin.
   'guest:list': 'admin',
   'guest:admit': 'admin',

@@ -255,6 +255,8 @@ function templateArb(ctx: FuzzContext, name: RequestName): fc.Arbitrary<unknown>
         },
         { requiredKeys: ['hop'] },
       );
+    case 'record:set':
+      return fc.record({ sourceId: id, on: fc.boolean() }, { requiredKeys: ['on'] });
   }
 }
 
