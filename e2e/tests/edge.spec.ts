@@ -117,10 +117,16 @@ test.describe('edge fabric', () => {
     await control.keyboard.press('Space');
     await expect(control.getByLabel('Program source')).toHaveText(camA.name);
 
-    // The control room lists both edges, linked to the site.
+    // The control room lists both edges, linked to the site, with their measured latency to it
+    // (the WAN's 20 ms round trip: "good", below 50 ms).
     const edges = control.getByRole('region', { name: 'Edges' });
     await expect(edges.getByRole('row', { name: /^edge1 edge eu up/ })).toBeVisible();
     await expect(edges.getByRole('row', { name: /^edge2 edge us up/ })).toBeVisible();
+    for (const edge of ['edge1 edge eu', 'edge2 edge us']) {
+      await expect(
+        edges.getByRole('row', { name: new RegExp(`^${edge} up [1-4]\\d ms · good`) }),
+      ).toBeVisible();
+    }
 
     const viewerInvite = await createInvite(control, 'viewer');
     const watch = await openPage(
@@ -155,7 +161,7 @@ test.describe('edge fabric', () => {
     // The site↔edge2 link drops: the viewer gets the slate; the site's show goes on.
     await cluster.cut('edge2');
     await expect(watch.getByRole('status', { name: 'Back soon' })).toBeVisible({ timeout: 8000 });
-    await expect(edges.getByRole('row', { name: /^edge2 edge us down/ })).toBeVisible();
+    await expect(edges.getByRole('row', { name: /^edge2 edge us down unknown · link down/ })).toBeVisible();
     await control.keyboard.press('1');
     await control.keyboard.press('Space');
     await expectShowing(control.getByLabel('Program monitor'), camA, 'the site cuts during the outage');

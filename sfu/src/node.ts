@@ -10,6 +10,7 @@ import { EdgeService } from './fabric/EdgeService.ts';
 import type { Fabric, NodeAnnouncement, NodeRole, UplinkState } from './fabric/Fabric.ts';
 import { Heartbeat } from './fabric/Heartbeat.ts';
 import { MirrorServer, type PipeListen } from './fabric/MirrorServer.ts';
+import { createUplinkRttMetric } from './fabric/uplinkRttMetric.ts';
 import { createFabricRoutes } from './http/fabricRoutes.ts';
 import { createHttpApp } from './http/HttpApp.ts';
 import type { NodeHealth } from './http/health.ts';
@@ -156,6 +157,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   });
   const fabric = options.fabric ?? createFabric(config.MICROSTUDIO_FABRIC_URL, logger);
   const fabricRoutes = createFabricRoutes(fabric);
+  const uplinkRtt = createUplinkRttMetric();
   const httpServer = createServer(
     createHttpApp({
       pool,
@@ -168,7 +170,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       }),
       fabricRoutes,
       recorderApi,
-      moreMetrics: [recorderMetrics(desks)],
+      moreMetrics: [recorderMetrics(desks), uplinkRtt.register],
       whip: (req, res) => whipHandler(req, res),
       whep: (req, res) => whepHandler(req, res),
       onError: (error) => logger.error('an HTTP route threw', { error: String(error) }),
@@ -242,6 +244,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           listen: pipeListen,
           idleMs: config.MICROSTUDIO_MIRROR_IDLE_MS,
           logger: logger.child('edge'),
+          onRtt: (rttMs) => uplinkRtt.observe(rttMs),
         })
       : undefined;
   const describe = (): NodeAnnouncement => {
@@ -259,6 +262,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       viewers,
       pipes: mirrors?.pipeCount ?? edge?.pipeCount ?? 0,
       uplink,
+      ...edge?.uplinkRtt,
     };
   };
   const heartbeat = new Heartbeat({

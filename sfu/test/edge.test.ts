@@ -123,6 +123,50 @@ describe('edge fabric (site and edge in one process, sharing an in-memory fabric
     assert.equal(byId.get('edge-1')?.region, 'eu');
   });
 
+  it('measures the uplink RTT: announced in the fabric, at /healthz and in /metrics; the site has none', async () => {
+    const probesAt = async (node: MediaNode) =>
+      Number(
+        /^microstudio_uplink_rtt_seconds_count (\d+)/m.exec(
+          await (await fetch(`${node.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const record = async (id: string) => (await fabric.nodes()).find((n) => n.nodeId === id);
+    // A few probes (every 500 ms), then a heartbeat (every 200 ms) carrying their figures.
+    const deadline = Date.now() + 8000;
+    while ((await probesAt(edge)) < 4 || (await record('edge-1'))?.uplinkRttMs === undefined) {
+      if (Date.now() > deadline) assert.fail('the edge announced no RTT within 8 s');
+      await sleep(100);
+    }
+    const [edgeRecord, siteRecord] = [await record('edge-1'), await record('site-1')];
+    const rtt = edgeRecord?.uplinkRttMs;
+    const p95 = edgeRecord?.uplinkRttP95Ms;
+    console.log(`edge uplink RTT on loopback: smoothed ${rtt} ms, p95 ${p95} ms`);
+    assert.ok(rtt !== undefined && Number.isFinite(rtt) && rtt > 0 && rtt < 1000, `smoothed RTT ${rtt}`);
+    assert.ok(p95 !== undefined && Number.isFinite(p95) && p95 > 0 && p95 < 1000, `p95 RTT ${p95}`);
+    assert.equal(siteRecord?.uplinkRttMs, undefined);
+
+    // /fabric/nodes carries what the fabric holds.
+    const listed = (await (await fetch(`${site.url}/fabric/nodes`)).json()) as {
+      nodes: { nodeId: string; uplinkRttMs?: number }[];
+    };
+    const listedRtt = listed.nodes.find((n) => n.nodeId === 'edge-1')?.uplinkRttMs;
+    assert.ok(listedRtt !== undefined && listedRtt > 0);
+
+    const health = (await (await fetch(`${edge.url}/healthz`)).json()) as {
+      node?: { uplink: string; uplinkRttMs?: number; uplinkRttP95Ms?: number };
+    };
+    assert.equal(health.node?.uplink, 'up');
+    assert.ok((health.node?.uplinkRttMs ?? 0) > 0 && (health.node?.uplinkRttP95Ms ?? 0) > 0);
+
+    assert.ok((await probesAt(edge)) >= 4);
+    assert.match(
+      await (await fetch(`${edge.url}/metrics`)).text(),
+      /^microstudio_uplink_rtt_seconds_bucket\{le="0\.05"\} [1-9]\d*$/m,
+    );
+    const siteMetrics = await (await fetch(`${site.url}/metrics`)).text();
+    assert.match(siteMetrics, /^microstudio_uplink_rtt_seconds_count 0$/m);
+  });
+
   it('mirrors the program to an edge viewer and follows every cut', async () => {
     const camA = await rtpCamera(siteRoom, 'cam-a', 1111);
     const camB = await rtpCamera(siteRoom, 'cam-b', 2222);

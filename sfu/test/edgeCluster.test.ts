@@ -202,6 +202,31 @@ describe('edge fabric across processes and an emulated WAN', {
       10_000,
     );
     assert.deepEqual(nodesSeen.map((n) => n.nodeId).sort(), ['edge1', 'edge2', 'site']);
+    // Each edge measures its round trip to the site over the WAN (20 ms RTT) and announces it.
+    const rtts = await until(
+      'both edges to announce their uplink RTT after a few probes',
+      async () => {
+        const answer = (await (await fetch(`http://${ip('site')}:${PORT}/fabric/nodes`)).json()) as {
+          nodes: { nodeId: string; uplinkRttMs?: number; uplinkRttP95Ms?: number }[];
+        };
+        const edges = answer.nodes.filter((n) => n.nodeId !== 'site');
+        const probes = await Promise.all(
+          ['edge1', 'edge2'].map((host) => metric(ip(host), /^microstudio_uplink_rtt_seconds_count (\d+)/m)),
+        );
+        return edges.every((n) => n.uplinkRttMs !== undefined) && probes.every((n) => (n ?? 0) >= 4)
+          ? edges
+          : undefined;
+      },
+      10_000,
+    );
+    for (const edge of rtts) {
+      console.log(
+        `${edge.nodeId} uplink RTT over the WAN: smoothed ${edge.uplinkRttMs} ms, p95 ${edge.uplinkRttP95Ms} ms`,
+      );
+      const { uplinkRttMs = 0, uplinkRttP95Ms = 0 } = edge;
+      assert.ok(uplinkRttMs >= 18 && uplinkRttMs < 500, `${edge.nodeId}: smoothed RTT ${uplinkRttMs} ms`);
+      assert.ok(uplinkRttP95Ms >= 18 && uplinkRttP95Ms < 1000, `${edge.nodeId}: p95 ${uplinkRttP95Ms}`);
+    }
     const placed = (await (await fetch(`http://${ip('site')}:${PORT}/placement?region=us`)).json()) as {
       nodeId: string;
       url: string;
@@ -245,6 +270,18 @@ describe('edge fabric across processes and an emulated WAN', {
     const down = nextEvent(viewer.socket, 'room:state', (s) => s.uplink === 'down', 8000);
     await wan.cut('site', 'edge1');
     await down;
+    // A down link announces no RTT (the control room shows it as unknown, not as its last figure).
+    await until(
+      'edge1 announced down, without an RTT',
+      async () => {
+        const answer = (await (await fetch(`http://${ip('site')}:${PORT}/fabric/nodes`)).json()) as {
+          nodes: { nodeId: string; uplink: string; uplinkRttMs?: number }[];
+        };
+        const edge1 = answer.nodes.find((n) => n.nodeId === 'edge1');
+        return edge1?.uplink === 'down' ? edge1 : undefined;
+      },
+      3000,
+    ).then((edge1) => assert.equal(edge1.uplinkRttMs, undefined));
     // The site's show is untouched: the director still cuts and gets the new state back.
     const cut = nextEvent(director, 'program:state', () => true, 3000);
     await must(director, 'program:cut', {});

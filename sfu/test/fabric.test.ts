@@ -162,6 +162,21 @@ function contractSuite(name: string, harness: () => Harness): void {
       assert.deepEqual(await fabric.nodes(), []);
     });
 
+    test("carries an edge's uplink RTT when announced, and refuses a negative, infinite or absurd one", async () => {
+      const fabric = await make();
+      await fabric.announce(announcement('edge-a', { uplinkRttMs: 21.37, uplinkRttP95Ms: 48.5 }), 60_000);
+      await fabric.announce(announcement('edge-b', { uplink: 'down' }), 60_000);
+      const byId = new Map((await fabric.nodes()).map((n) => [n.nodeId, n]));
+      assert.equal(byId.get('edge-a')?.uplinkRttMs, 21.37);
+      assert.equal(byId.get('edge-a')?.uplinkRttP95Ms, 48.5);
+      assert.equal(byId.get('edge-b')?.uplinkRttMs, undefined);
+      assert.ok(!('uplinkRttMs' in (byId.get('edge-b') ?? {})));
+      for (const uplinkRttMs of [-1, Number.POSITIVE_INFINITY, Number.NaN, 60_001]) {
+        await assert.rejects(fabric.announce(announcement('edge-c', { uplinkRttMs }), 1000), FabricError);
+      }
+      assert.deepEqual(ids(await fabric.nodes()), ['edge-a', 'edge-b']);
+    });
+
     test('after close() operations reject with FabricError; close() twice is fine', async () => {
       const fabric = await make();
       await fabric.close();

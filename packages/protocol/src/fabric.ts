@@ -29,6 +29,22 @@ export const pipeEndpointSchema = z.object({
 });
 export type PipeEndpoint = z.infer<typeof pipeEndpointSchema>;
 
+/**
+ * An edge's round-trip time to its site as it announces it in the fabric (GET /fabric/nodes, the
+ * studio's /api/fabric): ms, measured on the node channel's `node:ping` probes. Absent while the
+ * uplink is down or not yet measured, and on a site. A probe times out long before the bound,
+ * which only refuses nonsense.
+ */
+export const MAX_UPLINK_RTT_MS = 60_000;
+export const uplinkRttMsSchema = z.number().nonnegative().max(MAX_UPLINK_RTT_MS);
+export const uplinkRttSchema = z.object({
+  /** Smoothed round-trip time (moving average of the probes). */
+  uplinkRttMs: uplinkRttMsSchema.optional(),
+  /** 95th percentile of the recent probes. */
+  uplinkRttP95Ms: uplinkRttMsSchema.optional(),
+});
+export type UplinkRtt = z.infer<typeof uplinkRttSchema>;
+
 const empty = z.object({}).strict();
 
 export const nodeRequests = {

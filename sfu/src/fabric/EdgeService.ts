@@ -1,3 +1,4 @@
+import { MAX_UPLINK_RTT_MS, type UplinkRtt } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import type { Room } from '../rooms/Room.ts';
@@ -16,6 +17,8 @@ export interface EdgeServiceOptions {
   listen: PipeListen;
   idleMs: number;
   logger: Logger;
+  /** Called with every answered probe's round trip, ms (the node's uplink RTT histogram). */
+  onRtt?: (rttMs: number) => void;
 }
 
 /**
@@ -51,6 +54,7 @@ export class EdgeService {
       room.on('@close', () => this.#mirrors.delete(room));
     };
     options.registry.observer.on('newroom', this.#onNewRoom);
+    if (options.onRtt) this.link.on('rtt', options.onRtt);
     this.link.on('state', (state) => {
       for (const mirror of this.#mirrors.values()) mirror.onLinkState(state);
     });
@@ -71,6 +75,18 @@ export class EdgeService {
 
   get uplink(): 'up' | 'down' {
     return this.link.state;
+  }
+
+  /**
+   * The link's round-trip time as this node announces it (ms, to 0.01): the moving average and
+   * the p95 of the recent probes; nothing while the link is down or not yet measured. Clamped to
+   * the announcement's bound: an out-of-bound figure would fail the heartbeat, hiding the edge.
+   */
+  get uplinkRtt(): UplinkRtt {
+    const rtt = this.link.rtt;
+    if (!rtt) return {};
+    const round = (ms: number) => Math.min(MAX_UPLINK_RTT_MS, Math.round(ms * 100) / 100);
+    return { uplinkRttMs: round(rtt.smoothedMs), uplinkRttP95Ms: round(rtt.p95Ms) };
   }
 
   /** Open pipes to the site (one per mirrored room). */

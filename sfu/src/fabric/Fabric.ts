@@ -24,6 +24,10 @@ export interface NodeRecord {
   /** Open site↔edge pipes (PipeTransports) on this node. */
   pipes: number;
   uplink: UplinkState;
+  /** An edge's smoothed round-trip time to its site, ms; absent while down, unmeasured, on a site. */
+  uplinkRttMs?: number;
+  /** The 95th percentile of its recent probes (the last 20), ms; absent as uplinkRttMs. */
+  uplinkRttP95Ms?: number;
   /** ms since epoch of the last heartbeat (set by the fabric on announce). */
   updatedAt: number;
 }

@@ -14,6 +14,7 @@ import { RefusedError, UpstreamUnavailableError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SafeEmitter } from '../util/SafeEmitter.ts';
 import type { Fabric } from './Fabric.ts';
+import { type RttFigures, RttStats } from './RttStats.ts';
 
 export interface SiteLinkOptions {
   fabric: Fabric;
@@ -34,6 +35,8 @@ export interface SiteLinkOptions {
 export type SiteLinkEvents = {
   /** The uplink came up (connected and answering) or went down. */
   state: [state: 'up' | 'down'];
+  /** A probe came back after this many ms (the round trip over the node channel). */
+  rtt: [rttMs: number];
 } & { [N in NodeNotificationName]: [NodeNotificationOf<N>] };
 
 const notificationNames = Object.keys(nodeNotifications) as NodeNotificationName[];
@@ -41,8 +44,9 @@ const notificationNames = Object.keys(nodeNotifications) as NodeNotificationName
 /**
  * An edge's connection to its site: found through the fabric, authenticated by the node
  * secret, and probed every half second so a dead WAN path is noticed in ~2 s (socket.io's own
- * heartbeat would take tens of seconds). While down it keeps reconnecting by itself; callers see
- * `state` events and UpstreamUnavailableError, never a hang.
+ * heartbeat would take tens of seconds); each answered probe is also a round-trip time sample
+ * (`rtt` events and figures). While down it keeps reconnecting by itself; callers see `state`
+ * events and UpstreamUnavailableError, never a hang.
  */
 export class SiteLink extends SafeEmitter<SiteLinkEvents> {
   readonly #options: SiteLinkOptions;
@@ -51,6 +55,8 @@ export class SiteLink extends SafeEmitter<SiteLinkEvents> {
   #siteUrl: string | undefined;
   #state: 'up' | 'down' = 'down';
   #lostPings = 0;
+  /** Round trips of the answered probes since the link last came up. */
+  readonly #rtt = new RttStats();
   #pingInFlight = false;
   #pingTimer: NodeJS.Timeout | undefined;
   #locateTimer: NodeJS.Timeout | undefined;
@@ -67,6 +73,11 @@ export class SiteLink extends SafeEmitter<SiteLinkEvents> {
 
   get state(): 'up' | 'down' {
     return this.#state;
+  }
+
+  /** Round-trip time to the site from the recent probes; undefined while down or not yet measured. */
+  get rtt(): RttFigures | undefined {
+    return this.#state === 'up' ? this.#rtt.figures : undefined;
   }
 
   get siteUrl(): string | undefined {
@@ -184,11 +195,15 @@ export class SiteLink extends SafeEmitter<SiteLinkEvents> {
     const socket = this.#socket;
     if (!socket?.connected || this.#pingInFlight) return;
     this.#pingInFlight = true;
+    const sentAt = performance.now();
     socket.timeout(this.#options.pingTimeoutMs ?? 1000).emit('node:ping', {}, (error: Error | null) => {
       this.#pingInFlight = false;
       if (this.#closed || socket !== this.#socket) return;
       if (!error) {
         this.#lostPings = 0;
+        const rttMs = performance.now() - sentAt;
+        this.#rtt.add(rttMs);
+        this.safeEmit('rtt', rttMs);
         if (socket.connected) this.#setState('up');
         return;
       }
@@ -204,6 +219,7 @@ export class SiteLink extends SafeEmitter<SiteLinkEvents> {
   #setState(state: 'up' | 'down'): void {
     if (this.#state === state) return;
     this.#state = state;
+    if (state === 'down') this.#rtt.clear();
     this.#log.info(`uplink ${state}`, { site: this.#siteUrl });
     this.safeEmit('state', state);
   }

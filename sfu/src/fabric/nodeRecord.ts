@@ -1,3 +1,4 @@
+import { uplinkRttSchema } from '@microstudio/protocol';
 import { z } from 'zod';
 import { FabricError, type NodeAnnouncement, type NodeRecord } from './Fabric.ts';
 
@@ -23,6 +24,7 @@ export const nodeRecordSchema = z.object({
   viewers: count,
   pipes: count,
   uplink: z.enum(['up', 'down', 'none']),
+  ...uplinkRttSchema.shape,
   updatedAt: count,
 }) satisfies z.ZodType<NodeRecord>;
 

@@ -8,6 +8,9 @@ export interface NodeHealth {
   region: string;
   /** An edge's link to its site; `none` on a site. */
   uplink: 'up' | 'down' | 'none';
+  /** An edge's smoothed round-trip time to its site, ms (and its recent p95); absent while down. */
+  uplinkRttMs?: number;
+  uplinkRttP95Ms?: number;
   /** Open site↔edge pipes. */
   pipes: number;
   viewers: number;

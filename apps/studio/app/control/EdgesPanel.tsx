@@ -1,10 +1,12 @@
 'use client';
 
+import { edgeLatencyCell } from '../../lib/edgeLatency.ts';
 import { useControlStore } from '../../stores/controlStore.ts';
 
 /**
- * Ops view of the media fabric: the site and its edge nodes, their uplink, load and heartbeat.
- * Read-only; the control controller polls /api/fabric into the store.
+ * Ops view of the media fabric: the site and its edge nodes, their uplink and its latency (in
+ * words and colour, lib/edgeLatency.ts), load and heartbeat. Read-only; the control controller
+ * polls /api/fabric into the store.
  */
 export function EdgesPanel() {
   const { loaded, nodes, edgeCount, error } = useControlStore((s) => s.edges);
@@ -28,30 +30,37 @@ export function EdgesPanel() {
               <th scope="col">Role</th>
               <th scope="col">Region</th>
               <th scope="col">Uplink</th>
+              <th scope="col">Latency to site</th>
               <th scope="col">Viewers</th>
               <th scope="col">Pipes</th>
               <th scope="col">Heartbeat</th>
             </tr>
           </thead>
           <tbody>
-            {nodes.map((node) => (
-              <tr key={node.nodeId} className={node.stale ? 'edge-stale' : undefined}>
-                <th scope="row">{node.nodeId}</th>
-                <td>{node.role}</td>
-                <td>{node.region}</td>
-                <td>
-                  <span className={`uplink uplink-${node.uplink}`}>{node.uplink}</span>
-                </td>
-                <td className={node.full ? 'edge-full' : undefined}>
-                  {node.viewers}/{node.capacity}
-                  {node.full ? ' full' : ''}
-                </td>
-                <td>{node.pipes}</td>
-                <td className="edge-heartbeat">
-                  {node.stale ? `stale · ${node.ageSeconds} s ago` : `${node.ageSeconds} s ago`}
-                </td>
-              </tr>
-            ))}
+            {nodes.map((node) => {
+              const latency = edgeLatencyCell(node);
+              return (
+                <tr key={node.nodeId} className={node.stale ? 'edge-stale' : undefined}>
+                  <th scope="row">{node.nodeId}</th>
+                  <td>{node.role}</td>
+                  <td>{node.region}</td>
+                  <td>
+                    <span className={`uplink uplink-${node.uplink}`}>{node.uplink}</span>
+                  </td>
+                  <td className={`edge-rtt health-${latency.level}`} data-level={latency.level}>
+                    {latency.text}
+                  </td>
+                  <td className={node.full ? 'edge-full' : undefined}>
+                    {node.viewers}/{node.capacity}
+                    {node.full ? ' full' : ''}
+                  </td>
+                  <td>{node.pipes}</td>
+                  <td className="edge-heartbeat">
+                    {node.stale ? `stale · ${node.ageSeconds} s ago` : `${node.ageSeconds} s ago`}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       ) : null}

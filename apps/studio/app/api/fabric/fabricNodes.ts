@@ -3,6 +3,7 @@
  * Also /api/placement's answer. Pure (no server-only imports): the route handlers build these,
  * the browser side reads them.
  */
+import { MAX_UPLINK_RTT_MS } from '@microstudio/protocol';
 
 export type FabricRole = 'site' | 'edge';
 export type FabricUplink = 'up' | 'down' | 'none';
@@ -21,6 +22,10 @@ export interface FabricNode {
   pipes: number;
   /** An edge's link to its site; `none` on the site. */
   uplink: FabricUplink;
+  /** An edge's smoothed round-trip time to its site, ms; absent while down, unmeasured, on the site. */
+  uplinkRttMs?: number;
+  /** The 95th percentile of the edge's recent probes to its site, ms. */
+  uplinkRttP95Ms?: number;
   /** ms since epoch of the node's last heartbeat (the node's clock). */
   updatedAt: number;
 }
@@ -38,16 +43,33 @@ const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0;
 const isText = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= max;
+const isRtt = (value: unknown): value is number => isCount(value) && value <= MAX_UPLINK_RTT_MS;
 
-/** The public fields of one node record (an allow-list: unknown fields never pass), or null. */
+/**
+ * The public fields of one node record (an allow-list: unknown fields never pass), or null. An
+ * RTT figure out of bounds is dropped (shown as unknown), not the node.
+ */
 export function publicNode(value: unknown): FabricNode | null {
   if (!isRecord(value)) return null;
   const { nodeId, role, region, publicUrl, capacity, viewers, pipes, uplink, updatedAt } = value;
+  const { uplinkRttMs, uplinkRttP95Ms } = value;
   if (!isText(nodeId, 64) || !isText(region, 64) || typeof publicUrl !== 'string') return null;
   if (role !== 'site' && role !== 'edge') return null;
   if (uplink !== 'up' && uplink !== 'down' && uplink !== 'none') return null;
   if (!isCount(capacity) || !isCount(viewers) || !isCount(pipes) || !isCount(updatedAt)) return null;
-  return { nodeId, role, region, publicUrl, capacity, viewers, pipes, uplink, updatedAt };
+  return {
+    nodeId,
+    role,
+    region,
+    publicUrl,
+    capacity,
+    viewers,
+    pipes,
+    uplink,
+    ...(isRtt(uplinkRttMs) ? { uplinkRttMs } : {}),
+    ...(isRtt(uplinkRttP95Ms) ? { uplinkRttP95Ms } : {}),
+    updatedAt,
+  };
 }
 
 /** Every node of a `{ nodes: [...] }` body, or null when the body or any record is malformed. */
