@@ -88,7 +88,7 @@ launch('sfu', runtime.node, ['--import', 'tsx', 'src/main.ts'], {
   env: mediaEnv(runtime, env),
 });
 launch('studio', process.execPath, ['server.mjs'], { cwd: join(repoRoot, 'apps', 'studio'), env });
-// Idles unless MICROSTUDIO_RECORD_ALL=true (README: Recorder).
+// Records what the control room's Record asks for (README: Recorder).
 launch('recorder', process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   cwd: join(repoRoot, 'apps', 'recorder'),
   env,

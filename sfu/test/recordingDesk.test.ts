@@ -112,6 +112,9 @@ test('record:set refuses a source the room does not have, a camera, and bad payl
   assert.equal(missing.ok, false);
   assert.ok(!missing.ok && missing.error.code === 'NOT_FOUND', JSON.stringify(missing));
   assert.match(!missing.ok ? missing.error.message : '', /cam-nope/);
+  // Not recording a source that is not there is allowed (taking a departed camera out of the plan).
+  const off = await must(director, 'record:set', { sourceId: 'cam-gone', on: false });
+  assert.deepEqual(off, before);
   const byCamera = await request(camA.socket, 'record:set', { on: true });
   assert.ok(!byCamera.ok && byCamera.error.code === 'FORBIDDEN');
   const bad = await rawRequest(director, 'record:set', { on: 'yes' });

@@ -1,4 +1,10 @@
-import type { RecorderSource, RecordingInfo } from '@microstudio/protocol';
+import type {
+  CutEntry,
+  RecorderSource,
+  RecorderStatus,
+  RecordingInfo,
+  RecordingPlan,
+} from '@microstudio/protocol';
 import { NodeApiError } from './errors.ts';
 
 export type { RecordingAnchor, RecordingInfo, RecordingRtp } from '@microstudio/protocol';
@@ -15,11 +21,22 @@ export class NodeClient {
   }
 
   async sources(roomId: string): Promise<SourceInfo[]> {
-    const answer = await this.#call<{ sources: SourceInfo[] }>(
-      'GET',
-      `/rooms/${encodeURIComponent(roomId)}/sources`,
-    );
-    return answer.sources;
+    return (await this.room(roomId)).sources;
+  }
+
+  /** The room's sources (each with whether the plan records it) and the plan. */
+  room(roomId: string): Promise<{ sources: SourceInfo[]; plan: RecordingPlan }> {
+    return this.#call('GET', `/rooms/${encodeURIComponent(roomId)}/sources`);
+  }
+
+  /** The recorder's status for the control room (404 when the room is not open). */
+  async report(roomId: string, status: RecorderStatus): Promise<void> {
+    await this.#call('POST', `/rooms/${encodeURIComponent(roomId)}/status`, status);
+  }
+
+  /** Program changes after `after` (a sequence number; -1: all the node kept). */
+  cuts(roomId: string, after: number): Promise<{ cuts: CutEntry[]; next: number; oldest: number }> {
+    return this.#call('GET', `/rooms/${encodeURIComponent(roomId)}/cuts?after=${after}`);
   }
 
   start(body: {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FfmpegError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -61,6 +61,9 @@ export class TrackRecorder {
   #pending = new Set<Promise<void>>();
   #segments = 0;
   #stopping = false;
+  #started = false;
+  /** Why ffmpeg ended while recording (the track is then dead: the Recorder replaces it). */
+  #failure: string | undefined;
   stderr = '';
 
   constructor(options: TrackRecorderOptions) {
@@ -73,6 +76,41 @@ export class TrackRecorder {
 
   get segments(): number {
     return this.#segments;
+  }
+
+  get state(): 'starting' | 'recording' | 'stopping' | 'failed' {
+    if (this.#failure !== undefined) return 'failed';
+    if (this.#stopping) return 'stopping';
+    return this.#started ? 'recording' : 'starting';
+  }
+
+  /** Set when ffmpeg exited on its own while recording (disk full, killed, a bad stream). */
+  get failure(): string | undefined {
+    return this.#failure;
+  }
+
+  /** Media recorded in this run (seconds, from the RTP timeline). */
+  get seconds(): number {
+    return Math.max(0, (this.#relay?.clock.mediaMs ?? 0) / 1000);
+  }
+
+  /** Bytes on disk of this run's segments (finished and open). */
+  async bytes(): Promise<number> {
+    const run = this.#run;
+    if (!run) return 0;
+    const names = await readdir(this.#o.dir).catch(() => [] as string[]);
+    const mine = names.filter(
+      (n) => n.endsWith(`.${run.extension}`) && Number.parseInt(n, 10) >= run.firstIndex,
+    );
+    const sizes = await Promise.all(
+      mine.map((n) =>
+        stat(join(this.#o.dir, n)).then(
+          (st) => st.size,
+          () => 0,
+        ),
+      ),
+    );
+    return sizes.reduce((a, b) => a + b, 0);
   }
 
   /** RTP packets received from the node and passed on to ffmpeg. */
@@ -176,6 +214,7 @@ export class TrackRecorder {
         anchor: this.#anchor ? new Date(this.#anchor.wallClockMs).toISOString() : 'pending',
       });
       if (info.kind === 'video') this.#scheduleKeyframes();
+      this.#started = true;
     } catch (error) {
       await this.stop();
       throw error;
@@ -322,9 +361,12 @@ export class TrackRecorder {
         o.logger.error('ffmpeg could not start', { error: error.message });
         resolve(null);
       });
-      ffmpeg.once('exit', (code) => {
-        if (!this.#stopping)
-          o.logger.error('ffmpeg exited while recording', { code, stderr: this.stderr.slice(-300) });
+      ffmpeg.once('exit', (code, signal) => {
+        if (!this.#stopping) {
+          const tail = this.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300);
+          this.#failure = `ffmpeg exited (${code ?? signal}) while recording${tail ? `: ${tail}` : ''}`;
+          o.logger.error('ffmpeg exited while recording', { code, signal, stderr: this.stderr.slice(-300) });
+        }
         resolve(code);
       });
     });

@@ -9,16 +9,21 @@ export interface JournalEntry {
   /** The ETag S3 must report: MD5 (single PUT) or MD5-of-part-MD5s-N (multipart). */
   expectedEtag: string;
   done: boolean;
+  /** The local file was deleted after its upload was confirmed (Retention.ts). */
+  deleted: boolean;
 }
 
 type Line =
   | { op: 'add'; key: string; path: string; size: number; expectedEtag: string }
-  | { op: 'done'; key: string };
+  | { op: 'done'; key: string }
+  | { op: 'deleted'; key: string };
 
 /**
  * The persistent upload queue: an append-only JSON-lines file, fsynced per line, replayed on
  * open. A crash loses at most the line being written (a torn last line is ignored), so a segment
  * journaled as added is uploaded after any restart, and one marked done is never uploaded again.
+ * A done entry whose local file the retention policy removed is marked deleted, so it is not
+ * looked at again.
  */
 export class UploadJournal {
   readonly #path: string;
@@ -31,10 +36,10 @@ export class UploadJournal {
     this.#fd = openSync(path, 'a');
   }
 
-  add(entry: Omit<JournalEntry, 'done'>): void {
+  add(entry: Omit<JournalEntry, 'done' | 'deleted'>): void {
     if (this.#entries.has(entry.key)) return;
     this.#append({ op: 'add', ...entry });
-    this.#entries.set(entry.key, { ...entry, done: false });
+    this.#entries.set(entry.key, { ...entry, done: false, deleted: false });
   }
 
   markDone(key: string): void {
@@ -42,6 +47,18 @@ export class UploadJournal {
     if (!entry || entry.done) return;
     this.#append({ op: 'done', key });
     entry.done = true;
+  }
+
+  /** Records that a done entry's local file is gone (a pending entry is never marked). */
+  markDeleted(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry?.done || entry.deleted) return;
+    this.#append({ op: 'deleted', key });
+    entry.deleted = true;
+  }
+
+  get(key: string): JournalEntry | undefined {
+    return this.#entries.get(key);
   }
 
   has(key: string): boolean {
@@ -77,10 +94,15 @@ export class UploadJournal {
         if (i >= lines.length - 2) continue;
         throw new JournalError(`${this.#path}:${i + 1}: not a journal line`);
       }
-      if (line.op === 'add') this.#entries.set(line.key, { ...line, done: false });
-      else if (line.op === 'done') {
+      if (line.op === 'add') {
+        const { op: _op, ...entry } = line;
+        this.#entries.set(line.key, { ...entry, done: false, deleted: false });
+      } else if (line.op === 'done') {
         const entry = this.#entries.get(line.key);
         if (entry) entry.done = true;
+      } else if (line.op === 'deleted') {
+        const entry = this.#entries.get(line.key);
+        if (entry?.done) entry.deleted = true;
       } else throw new JournalError(`${this.#path}:${i + 1}: unknown op`);
     }
   }

@@ -6,9 +6,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { RecorderStatus } from '@microstudio/protocol';
 import { UploadMismatchError } from './errors.ts';
 import { journalFile, PART_SIZE } from './journalFile.ts';
 import type { Logger } from './log.ts';
+import type { Retention } from './Retention.ts';
+import { describeStorageError, storageEndpoint } from './storageErrors.ts';
 import type { UploadJournal } from './UploadJournal.ts';
 
 export { PART_SIZE } from './journalFile.ts';
@@ -28,6 +31,8 @@ export interface UploaderOptions {
    * (and billed) in the bucket. One recorder per room: another one's uploads would be aborted too.
    */
   ownedPrefixes?: string[];
+  /** Told of every confirmed key (after markDone): deletes the local file under its policy. */
+  retention?: Pick<Retention, 'confirmed'>;
 }
 
 /**
@@ -45,7 +50,10 @@ export class Uploader {
   failures = 0;
   /** Multipart uploads left by an earlier process, aborted before the first upload. */
   abortedDangling = 0;
+  /** Why the last attempt failed, as a sentence naming the bucket and endpoint; null after a success. */
   lastError: string | null = null;
+  #uploading = false;
+  #endpoint: Promise<string> | undefined;
 
   constructor(options: UploaderOptions) {
     this.#o = options;
@@ -59,6 +67,19 @@ export class Uploader {
 
   get pending(): number {
     return this.#o.journal.pending().length;
+  }
+
+  /** For the recorder's status report (RecorderStatus['uploads']). */
+  status(): RecorderStatus['uploads'] {
+    const pending = this.#o.journal.pending();
+    return {
+      state: this.lastError !== null ? 'failing' : this.#uploading ? 'uploading' : 'idle',
+      bucket: this.#o.bucket,
+      pending: pending.length,
+      pendingBytes: pending.reduce((sum, e) => sum + e.size, 0),
+      confirmed: this.uploads,
+      lastError: this.lastError,
+    };
   }
 
   start(): void {
@@ -91,7 +112,7 @@ export class Uploader {
           backoff = this.#o.backoffMs ?? 500;
         } catch (error) {
           this.failures += 1;
-          this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          this.lastError = await this.#describe(error);
           this.#o.logger.warn('cannot list unfinished multipart uploads; will retry', {
             error: this.lastError,
             retryInMs: backoff,
@@ -109,15 +130,20 @@ export class Uploader {
         this.#wake = undefined;
         continue;
       }
+      this.#uploading = true;
       try {
         await this.#uploadOne(next.key, next.path, next.size, next.expectedEtag);
         this.#o.journal.markDone(next.key);
         this.uploads += 1;
         backoff = this.#o.backoffMs ?? 500;
         this.lastError = null;
+        this.#uploading = false;
+        // Only now, confirmed and journaled done, may the local copy go (Retention never throws).
+        await this.#o.retention?.confirmed(next.key);
       } catch (error) {
+        this.#uploading = false;
         this.failures += 1;
-        this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.lastError = await this.#describe(error);
         this.#o.logger.warn('upload failed; will retry', {
           key: next.key,
           error: this.lastError,
@@ -128,6 +154,12 @@ export class Uploader {
         backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 30_000);
       }
     }
+  }
+
+  /** The error as a sentence for the director: missing bucket, refused credentials, unreachable. */
+  async #describe(error: unknown): Promise<string> {
+    this.#endpoint ??= storageEndpoint(this.#o.client);
+    return describeStorageError(error, { bucket: this.#o.bucket, endpoint: await this.#endpoint });
   }
 
   async #uploadOne(key: string, path: string, size: number, etag: string): Promise<void> {

@@ -1,24 +1,33 @@
-import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@microstudio/config';
-import { createLogger } from './log.ts';
+import { CutListFollower } from './CutListFollower.ts';
+import { DiskGuard } from './DiskGuard.ts';
+import { createLogger, type Logger } from './log.ts';
 import { NodeClient } from './NodeClient.ts';
 import { PortAllocator } from './ports.ts';
 import { Recorder } from './Recorder.ts';
 import { recover } from './Recovery.ts';
+import { Retention } from './Retention.ts';
 import { createS3Client } from './s3.ts';
 import { Uploader } from './Uploader.ts';
 import { UploadJournal } from './UploadJournal.ts';
 
 /** On SIGTERM/SIGINT, queued uploads get this long to finish; the rest stays journaled. */
 const STOP_DRAIN_MS = 15_000;
+/** While the recordings directory is unusable, it is checked (and the control room told) this often. */
+const DIR_RETRY_MS = 5000;
 
 /**
  * `npm start -w @microstudio/recorder`: the recorder service. Talks to the media node at
- * MICROSTUDIO_SFU_URL with MICROSTUDIO_NODE_SECRET; records MICROSTUDIO_ROOM's sources when
- * MICROSTUDIO_RECORD_ALL=true; uploads to MICROSTUDIO_S3_BUCKET when set. At start it first
- * recovers what a killed predecessor left (Recovery.ts), then records.
+ * MICROSTUDIO_SFU_URL with MICROSTUDIO_NODE_SECRET; records the MICROSTUDIO_ROOM sources the
+ * control room's Record plan names (every source with MICROSTUDIO_RECORD_ALL=true), writes the
+ * program's cut list beside them, and reports its status to the node for the control room;
+ * uploads to MICROSTUDIO_S3_BUCKET when set. At start it waits for a writable recordings
+ * directory (telling the control room why it waits), recovers what a killed predecessor left
+ * (Recovery.ts), then records.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -40,14 +49,25 @@ async function main(): Promise<void> {
   }
   // Relative paths are from the repository root, as for the studio's data directory.
   const dir = resolve(fileURLToPath(new URL('../../..', import.meta.url)), config.MICROSTUDIO_RECORDINGS_DIR);
-  mkdirSync(dir, { recursive: true });
+  const node = new NodeClient(config.MICROSTUDIO_SFU_URL, config.MICROSTUDIO_NODE_SECRET);
+  const disk = new DiskGuard({
+    dir,
+    warnBytes: config.MICROSTUDIO_RECORDER_DISK_WARN_BYTES,
+    minBytes: config.MICROSTUDIO_RECORDER_DISK_MIN_BYTES,
+  });
+  await usableDirectory(dir, disk, node, config.MICROSTUDIO_ROOM, log);
   lockRecordings(dir);
   const journal = new UploadJournal(join(dir, 'uploads.jsonl'));
-  const node = new NodeClient(config.MICROSTUDIO_SFU_URL, config.MICROSTUDIO_NODE_SECRET);
   const recovery = await recover({ dir, journal, node, logger: log.child('recovery') });
   const bucket = config.MICROSTUDIO_S3_BUCKET;
   // Our keys start with a room: multipart uploads left under these by a killed run are aborted.
   const rooms = new Set([config.MICROSTUDIO_ROOM, ...journal.all().map((e) => e.key.split('/')[0] ?? '')]);
+  const retention = new Retention({
+    dir,
+    journal,
+    keepHours: config.MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS,
+    logger: log.child('retention'),
+  });
   const uploader = bucket
     ? new Uploader({
         client: createS3Client({
@@ -58,9 +78,11 @@ async function main(): Promise<void> {
         journal,
         logger: log.child('upload'),
         ownedPrefixes: [...rooms].filter(Boolean).map((room) => `${room}/`),
+        retention,
       })
     : undefined;
   uploader?.start();
+  retention.start();
   const recorder = new Recorder({
     node,
     roomId: config.MICROSTUDIO_ROOM,
@@ -70,15 +92,24 @@ async function main(): Promise<void> {
     segmentSeconds: config.MICROSTUDIO_SEGMENT_SECONDS,
     journal,
     uploader,
+    disk,
+    recordAll: config.MICROSTUDIO_RECORD_ALL,
     logger: log,
   });
-  if (config.MICROSTUDIO_RECORD_ALL) recorder.follow();
+  recorder.follow();
+  const cuts = new CutListFollower({
+    node,
+    roomId: config.MICROSTUDIO_ROOM,
+    path: join(dir, config.MICROSTUDIO_ROOM, 'cuts.jsonl'),
+    logger: log.child('cuts'),
+  });
+  cuts.start();
   const recovered =
     recovery.crashedRuns > 0
       ? `, recovered ${recovery.crashedRuns} interrupted run(s): ${recovery.recovered.length} open segment(s) remuxed, ${recovery.lost.length} lost, ${recovery.rejournaled.length} file(s) journaled`
       : '';
   process.stdout.write(
-    `recorder ready: ${dir} (room ${config.MICROSTUDIO_ROOM}, ${config.MICROSTUDIO_RECORD_ALL ? 'recording every source' : 'idle: set MICROSTUDIO_RECORD_ALL=true to record'}, uploads ${bucket ? `to ${bucket}` : 'off: no MICROSTUDIO_S3_BUCKET'}, ${journal.pending().length} queued${recovered})\n`,
+    `recorder ready: ${dir} (room ${config.MICROSTUDIO_ROOM}, ${config.MICROSTUDIO_RECORD_ALL ? 'recording every source' : "recording what the control room's Record asks for"}, uploads ${bucket ? `to ${bucket}` : 'off: no MICROSTUDIO_S3_BUCKET'}, ${journal.pending().length} queued${recovered})\n`,
   );
   let stopping = false;
   const stop = (): void => {
@@ -86,6 +117,7 @@ async function main(): Promise<void> {
     stopping = true;
     recorder
       .stop()
+      .then(() => cuts.stop())
       .then(async () => {
         // The last segments were just journaled: give them a bounded chance to reach the bucket.
         if (uploader && !(await uploader.drained(STOP_DRAIN_MS)))
@@ -93,6 +125,7 @@ async function main(): Promise<void> {
             pending: uploader.pending,
           });
         await uploader?.stop();
+        await retention.stop();
       })
       .then(() => {
         journal.close();
@@ -105,6 +138,37 @@ async function main(): Promise<void> {
   // An idle recorder is still a service waiting for work: keep the process up until told to stop.
   const idle = setInterval(() => undefined, 1 << 30);
   process.once('exit', () => clearInterval(idle));
+}
+
+/**
+ * Returns once `dir` exists and is writable. Until then it says why in the log and to the
+ * control room (a status with the disk in 'error'), every DIR_RETRY_MS: a recorder started
+ * before its disk is mounted, or pointed at a read-only path, waits visibly instead of exiting.
+ */
+async function usableDirectory(
+  dir: string,
+  disk: DiskGuard,
+  node: NodeClient,
+  roomId: string,
+  log: Logger,
+): Promise<void> {
+  for (;;) {
+    const report = await disk.check();
+    if (report.state !== 'error') return;
+    const { problem, ...diskStatus } = report;
+    log.error('recordings directory unusable; retrying', { dir, problem, retryInMs: DIR_RETRY_MS });
+    await node
+      .report(roomId, {
+        recorderId: `${hostname()}:${process.pid}`,
+        at: Date.now(),
+        disk: diskStatus,
+        uploads: { state: 'off', bucket: null, pending: 0, pendingBytes: 0, confirmed: 0, lastError: null },
+        tracks: [],
+        errors: [{ at: Date.now(), message: (problem ?? 'recordings directory unusable').slice(0, 500) }],
+      })
+      .catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, DIR_RETRY_MS));
+  }
 }
 
 /**

@@ -150,7 +150,23 @@ export const settings = {
       .enum(['true', 'false'])
       .default('false')
       .transform((v) => v === 'true'),
-    "Record every track of MICROSTUDIO_ROOM's sources as they appear (until the control room has a Record button).",
+    "Record every track of MICROSTUDIO_ROOM's sources, whatever the control room's Record plan says (a headless recorder). Default: record what the director asks for.",
+  ),
+  MICROSTUDIO_RECORDER_DISK_WARN_BYTES: setting(
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(2 * 1024 ** 3),
+    'Below this much free space on the recordings filesystem the control room shows a disk warning.',
+  ),
+  MICROSTUDIO_RECORDER_DISK_MIN_BYTES: setting(
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(256 * 1024 ** 2),
+    'Below this much free space the recorder closes its segments and stops recording (nothing already written is lost); it resumes by itself when space is freed.',
   ),
   MICROSTUDIO_S3_ENDPOINT: setting(
     z.string().url().optional(),
@@ -161,6 +177,10 @@ export const settings = {
     'Bucket finished segments are uploaded to. Unset: segments stay on disk only (journaled, uploaded once a bucket is set).',
   ),
   MICROSTUDIO_S3_REGION: setting(z.string().default('us-east-1'), 'Region for the S3 client.'),
+  MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: setting(
+    z.coerce.number().min(0).max(100_000).optional(),
+    'Retention of local recordings once uploaded. Unset: keep every local file forever (the safe default). `0`: delete a file as soon as the bucket confirms it (HeadObject size and ETag). N: delete confirmed files older than N hours (fractions allowed). A file not confirmed in the bucket is never deleted.',
+  ),
   MICROSTUDIO_NODE_ROLE: setting(
     z.enum(['site', 'edge']).default('site'),
     '`site`: cameras, control room, program bus and recording live here. `edge`: a regional node that mirrors what its viewers need from the site over PipeTransports and serves viewers only.',

@@ -41,6 +41,27 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ MICROSTUDIO_SFU_PROT: '1' }), /MICROSTUDIO_SFU_PROT/);
   });
 
+  it('reads the recorder retention: unset keeps forever, 0 and hours accepted, negative refused', () => {
+    assert.equal(loadConfig({}).MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS, undefined);
+    assert.equal(
+      loadConfig({ MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: '' }).MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS,
+      undefined,
+    );
+    assert.equal(
+      loadConfig({ MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: '0' }).MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS,
+      0,
+    );
+    assert.equal(
+      loadConfig({ MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: '36' }).MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS,
+      36,
+    );
+    assert.throws(
+      () => loadConfig({ MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: '-1' }),
+      /MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS/,
+    );
+    assert.throws(() => loadConfig({ MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: 'forever' }), ConfigError);
+  });
+
   it('ignores variables of other programs', () => {
     assert.doesNotThrow(() => loadConfig({ PATH: '/bin', NODE_ENV: 'production' }));
   });

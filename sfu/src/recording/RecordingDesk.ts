@@ -64,15 +64,17 @@ export class RecordingDesk {
   }
 
   /**
-   * Record (or stop recording) one source, or every source when `sourceId` is undefined. A source
-   * must be in the room now: recording a name that is not there is a mistake worth telling.
+   * Record (or stop recording) one source, or every source when `sourceId` is undefined. To
+   * record one, it must be in the room now: a name that is not there is a mistake worth telling.
+   * Not recording one is always allowed (a camera that left is taken out of the plan, so it does
+   * not start recording on its return without anyone deciding it).
    */
   set(sourceId: string | undefined, on: boolean): RecordingPlan {
     const plan = this.#plan;
     if (sourceId === undefined) {
       this.#plan = { all: on, include: [], exclude: [] };
     } else {
-      if (!this.#room.snapshot().sources.some((s) => s.sourceId === sourceId))
+      if (on && !this.#room.snapshot().sources.some((s) => s.sourceId === sourceId))
         throw new NotFoundError('source', sourceId);
       const without = (list: string[]): string[] => list.filter((id) => id !== sourceId);
       if (plan.all)
