@@ -23,6 +23,15 @@ export const turn = {
   secret: 'e2e-turn-secret-not-for-production',
 };
 
+/**
+ * The room the recorder service follows (it records one room, MICROSTUDIO_ROOM): tests/record.spec.ts
+ * uses it; every other spec makes a room of its own, so nothing else there is recorded.
+ */
+export const RECORDED_ROOM = 'main';
+
+/** The recorder's segments: a directory of the test run's own, never the repository's data/. */
+export const RECORDINGS_DIR = join(tmpdir(), 'microstudio-e2e-recordings');
+
 /** The secret in the director link (npm start makes a random one; tests fix theirs). */
 export const ADMIN_SECRET = 'e2e-admin-secret-not-for-production';
 
@@ -81,6 +90,8 @@ export default defineConfig({
       MICROSTUDIO_TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`,
       MICROSTUDIO_TURN_SECRET: turn.secret,
       MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-e2e'),
+      MICROSTUDIO_ROOM: RECORDED_ROOM,
+      MICROSTUDIO_RECORDINGS_DIR: RECORDINGS_DIR,
     },
   },
 });

@@ -18,11 +18,13 @@ import { errorText, type FabricNode, publicNodes } from '../app/api/fabric/fabri
 import { AudioMeters } from '../lib/audioMeter.ts';
 import { forgetDirectorToken, obtainDirectorToken } from '../lib/directorToken.ts';
 import { pageLinks } from '../lib/pageLinks.ts';
+import { recordErrorText, recorderStale } from '../lib/recording.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
 import {
   type EdgeRow,
   type EdgesState,
   initialControlState,
+  type RecordingState,
   type Tile,
   useControlStore,
 } from '../stores/controlStore.ts';
@@ -37,6 +39,10 @@ export interface ControlController {
   revokeInvite(inviteId: string): void;
   /** Green room: admit, reject, (un)mute or remove a guest. */
   guestAction(action: GuestAction, guestId: string): void;
+  /** Record (or stop recording) one source, or every source when `sourceId` is undefined. */
+  setRecording(sourceId: string | undefined, on: boolean): void;
+  /** Record all on or off, whichever it is not (the R key). */
+  toggleRecordAll(): void;
   /** A key pressed anywhere on the page; returns true when it was a shortcut (prevent default). */
   handleKey(key: string, target: KeyTarget): boolean;
   dispose(): void;
@@ -57,12 +63,13 @@ export type KeyAction =
   | { kind: 'preview'; index: number }
   | { kind: 'cut' }
   | { kind: 'auto' }
+  | { kind: 'recordAll' }
   | { kind: 'release' }
   | null;
 
 /**
- * Shortcuts: 1–9 preview the nth tile, Space/Enter cut, A auto, Escape leaves the focused
- * control. Ignored while typing in a field.
+ * Shortcuts: 1–9 preview the nth tile, Space/Enter cut, A auto, R Record all on/off, Escape leaves
+ * the focused control. Ignored while typing in a field.
  * Space/Enter on a focused button or link other than a tile keep their native meaning (activating
  * it: on Cut that is the cut); on a tile they cut, like everywhere else.
  */
@@ -74,6 +81,7 @@ export function keyAction(key: string, target: KeyTarget): KeyAction {
   if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return null;
   if (/^[1-9]$/.test(key)) return { kind: 'preview', index: Number(key) - 1 };
   if (key === 'a' || key === 'A') return { kind: 'auto' };
+  if (key === 'r' || key === 'R') return { kind: 'recordAll' };
   if (key === ' ' || key === 'Spacebar' || key === 'Enter') {
     if ((tag === 'BUTTON' || tag === 'A') && !target.isTile) return null;
     return { kind: 'cut' };
@@ -185,9 +193,19 @@ export function createControlController({ room }: { room: string }): ControlCont
   let feeds: SourceFeeds | null = null;
   const lastVideo = new Map<string, InboundVideoStats | null>();
   const meters = new AudioMeters();
+  /** Browser clock minus the node's (from health:sources' `at`): the recorder's age is node time. */
+  let nodeClockOffset = 0;
 
   const fail = (error: unknown) =>
     store.setState({ error: error instanceof Error ? error.message : String(error) });
+  const setRecordingState = (patch: Partial<RecordingState>) =>
+    store.setState((s) => ({ recording: { ...s.recording, ...patch } }));
+  /** Re-checks "not reporting" against the node's clock; writes only when it changes. */
+  const checkRecorder = () => {
+    const { recorder, reportedAt, stale } = store.getState().recording;
+    const now = recorderStale(reportedAt, recorder, Date.now() - nodeClockOffset);
+    if (now !== stale) setRecordingState({ stale: now });
+  };
   const act = (work: (session: StudioSession) => Promise<void>) => {
     void meters.resume(); // A user gesture: let the meters' audio context run.
     if (!session) return;
@@ -211,10 +229,12 @@ export function createControlController({ room }: { room: string }): ControlCont
   function wire(current: StudioSession, currentFeeds: SourceFeeds): void {
     current.on('state', (connection) => store.setState({ connection }));
     current.on('room', (snapshot) => {
-      store.setState({
+      const names = Object.fromEntries(snapshot.sources.map((s) => [s.sourceId, s.displayName]));
+      store.setState((s) => ({
         tiles: tilesOf(snapshot),
-        names: Object.fromEntries(snapshot.sources.map((s) => [s.sourceId, s.displayName])),
-      });
+        names,
+        recording: { ...s.recording, seenNames: { ...s.recording.seenNames, ...names } },
+      }));
       updateWanted();
     });
     current.on('program', (program) => {
@@ -222,7 +242,19 @@ export function createControlController({ room }: { room: string }): ControlCont
       updateWanted();
     });
     current.on('guests', (guests) => store.setState({ guests }));
-    current.on('health', (health) => store.setState({ health }));
+    current.on('health', (health) => {
+      // Measured and sent at once: its `at` is the node's clock now, give or take the network.
+      nodeClockOffset = Date.now() - health.at;
+      store.setState({ health });
+    });
+    current.on('recorder', ({ plan, recorder, reportedAt }) => {
+      setRecordingState({
+        plan,
+        recorder,
+        reportedAt,
+        stale: recorderStale(reportedAt, recorder, Date.now() - nodeClockOffset),
+      });
+    });
     current.on('error', (error) => console.warn('[control]', error.message));
     currentFeeds.on('track', (key, track) => {
       const [sourceId = '', purpose, layer] = key.split('|');
@@ -258,6 +290,8 @@ export function createControlController({ room }: { room: string }): ControlCont
     );
     store.setState({ audioLevels: levels, receive });
   }, STATS_INTERVAL_MS);
+
+  const recorderTimer = setInterval(checkRecorder, 1000);
 
   const stopFabric = pollFabric((edges) => store.setState({ edges }));
 
@@ -321,6 +355,21 @@ export function createControlController({ room }: { room: string }): ControlCont
         await refreshInvites();
       });
     },
+    setRecording(sourceId, on) {
+      const current = session;
+      if (!current) return;
+      const { names, recording } = store.getState();
+      const target =
+        sourceId === undefined ? undefined : (recording.seenNames[sourceId] ?? names[sourceId] ?? sourceId);
+      setRecordingState({ error: null });
+      current.setRecording(sourceId, on).then(
+        (plan) => setRecordingState({ plan, error: null }),
+        (error: unknown) => setRecordingState({ error: recordErrorText(error, target, on) }),
+      );
+    },
+    toggleRecordAll() {
+      controller.setRecording(undefined, !store.getState().recording.plan.all);
+    },
     setTransitionMs(value) {
       store.setState({ transitionMs: Number.isFinite(value) ? value : initialControlState.transitionMs });
     },
@@ -331,6 +380,7 @@ export function createControlController({ room }: { room: string }): ControlCont
         if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
       } else if (action.kind === 'cut') controller.cut();
       else if (action.kind === 'auto') controller.auto();
+      else if (action.kind === 'recordAll') controller.toggleRecordAll();
       else {
         const tile = store.getState().tiles[action.index];
         if (tile) controller.preview(tile.sourceId);
@@ -339,6 +389,7 @@ export function createControlController({ room }: { room: string }): ControlCont
     },
     dispose() {
       clearInterval(statsTimer);
+      clearInterval(recorderTimer);
       stopFabric();
       feeds?.close();
       meters.close();

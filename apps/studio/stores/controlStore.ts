@@ -5,6 +5,8 @@ import {
   type HealthSources,
   type Invite,
   type ProgramState,
+  type RecorderStatus,
+  type RecordingPlan,
 } from '@microstudio/protocol';
 import { create } from 'zustand';
 import type { FabricNode } from '../app/api/fabric/fabricNodes.ts';
@@ -40,6 +42,22 @@ export interface EdgesState {
   error: string | null;
 }
 
+/** The Record panel: the room's plan and the recorder's latest status (`recorder:state`). */
+export interface RecordingState {
+  /** What the room records (kept on the node; Record all / per source). */
+  plan: RecordingPlan;
+  /** The recorder's latest status; null until one reported for this room. */
+  recorder: RecorderStatus | null;
+  /** Node wall clock when that status arrived. */
+  reportedAt: number | null;
+  /** No status, or none for RECORDER_STALE_MS: "Recorder not reporting" (re-checked every second). */
+  stale: boolean;
+  /** Names of every source seen this session: a planned source that left keeps its name. */
+  seenNames: Record<string, string>;
+  /** The last record:set failure in words; null after a success. */
+  error: string | null;
+}
+
 export interface ControlState {
   room: string;
   connection: ConnectionState;
@@ -68,6 +86,7 @@ export interface ControlState {
   edges: EdgesState;
   /** The node's latest health:sources (directors get one every 2 s); null before the first. */
   health: HealthSources | null;
+  recording: RecordingState;
   error: string | null;
 }
 
@@ -91,6 +110,14 @@ export const initialControlState: ControlState = {
   guests: [],
   edges: { loaded: false, nodes: [], edgeCount: 0, error: null },
   health: null,
+  recording: {
+    plan: { all: false, include: [], exclude: [] },
+    recorder: null,
+    reportedAt: null,
+    stale: true,
+    seenNames: {},
+    error: null,
+  },
   error: null,
 };
 

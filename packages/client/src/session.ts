@@ -6,6 +6,8 @@ import {
   type IceServer,
   type Invite,
   type ProgramState,
+  type RecorderState,
+  type RecordingPlan,
   type RequestName,
   type RequestOf,
   type ResponseOf,
@@ -51,6 +53,8 @@ export type SessionEvents = {
   guests: [guests: Guest[]];
   /** Directors only, every 2 s: each source's ingest bitrate, loss, quality and device figures. */
   health: [health: HealthSources];
+  /** Directors only: the recording plan and the recorder's latest status (on join and on change). */
+  recorder: [state: RecorderState];
 };
 
 /** Codes a retry cannot fix: connect() gives up on them at once. */
@@ -256,6 +260,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     });
     this.#signaling.on('guests:state', ({ guests }) => this.emit('guests', guests));
     this.#signaling.on('health:sources', (health) => this.emit('health', health));
+    this.#signaling.on('recorder:state', (state) => this.emit('recorder', state));
     this.#signaling.on('consumer:closed', ({ consumerId }) => {
       for (const remote of this.#remotes) {
         if (remote.consumerId === consumerId) {
@@ -396,6 +401,14 @@ export class StudioSession extends Emitter<SessionEvents> {
     guestId: string,
   ): Promise<void> {
     await this.#call(`guest:${action}`, { guestId });
+  }
+
+  /**
+   * Director: record one source (`sourceId`) or every source, present and future (undefined), or
+   * stop (`on: false`). Resolves with the room's new plan (also pushed: the 'recorder' event).
+   */
+  setRecording(sourceId: string | undefined, on: boolean): Promise<RecordingPlan> {
+    return this.#call('record:set', sourceId === undefined ? { on } : { sourceId, on });
   }
 
   /** Director: swap preview and program at once. */

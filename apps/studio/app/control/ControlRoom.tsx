@@ -10,6 +10,7 @@ import { GuestsPanel } from './GuestsPanel.tsx';
 import { HealthPanel } from './HealthPanel.tsx';
 import { Monitors } from './Monitors.tsx';
 import { Multiview } from './Multiview.tsx';
+import { RecordPanel } from './RecordPanel.tsx';
 import { TransitionBar } from './TransitionBar.tsx';
 
 export function ControlRoom({ room }: { room: string }) {
@@ -52,6 +53,7 @@ export function ControlRoom({ room }: { room: string }) {
       ) : null}
       <Multiview controller={controller} />
       <GuestsPanel controller={controller} />
+      <RecordPanel controller={controller} />
       <CameraJoin controller={controller} />
       <HealthPanel />
       <EdgesPanel />

@@ -1,6 +1,9 @@
 'use client';
 
+import { planRecords } from '@microstudio/protocol';
+import { LevelText } from '../../components/LevelText.tsx';
 import { edgeSummary, type HealthCell, healthRows } from '../../lib/health.ts';
+import { recorderSummary } from '../../lib/recording.ts';
 import { useControlStore } from '../../stores/controlStore.ts';
 
 function Cell({ cell, label }: { cell: HealthCell; label: string }) {
@@ -14,11 +17,20 @@ function Cell({ cell, label }: { cell: HealthCell; label: string }) {
 /**
  * The on-site technician's view: per source what the node receives (bitrate, loss, quality) and
  * what the camera's device reports (battery, network), each with its value in words and a colour
- * by threshold (lib/health.ts); then the edges' uplinks. Read-only, fed by `health:sources`.
+ * by threshold (lib/health.ts); then the edges' uplinks and the recorder at a glance
+ * (lib/recording.ts). Read-only, fed by `health:sources`, the Edges poll and `recorder:state`.
  */
 export function HealthPanel() {
   const health = useControlStore((s) => s.health);
   const edges = useControlStore((s) => s.edges);
+  const recording = useControlStore((s) => s.recording);
+  const names = useControlStore((s) => s.names);
+  const recorder = recorderSummary({
+    recorder: recording.recorder,
+    stale: recording.stale,
+    plan: recording.plan,
+    plannedPresent: Object.keys(names).filter((id) => planRecords(recording.plan, id)).length,
+  });
   const rows = healthRows(health);
   const { up, down } = edgeSummary(edges.nodes);
   return (
@@ -67,7 +79,21 @@ export function HealthPanel() {
             </>
           )}
         </li>
-        <li className="health-unknown">Recorder: not reported</li>
+        <li className="health-recorder" data-recorder-level={recorder.recorder.level}>
+          Recorder: <LevelText cell={recorder.recorder} label="recorder" />
+          {recorder.disk ? (
+            <>
+              {' · '}
+              <LevelText cell={recorder.disk} label="disk" />
+            </>
+          ) : null}
+          {recorder.uploads ? (
+            <>
+              {' · '}
+              <LevelText cell={recorder.uploads} label="uploads" />
+            </>
+          ) : null}
+        </li>
       </ul>
     </section>
   );

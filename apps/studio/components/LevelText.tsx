@@ -1,0 +1,10 @@
+import type { HealthCell } from '../lib/health.ts';
+
+/** A figure in words with its level as a colour class (health-good/warn/bad/unknown), never colour alone. */
+export function LevelText({ cell, label }: { cell: HealthCell; label: string }) {
+  return (
+    <span className={`health-${cell.level}`} data-level={cell.level} data-label={label}>
+      {cell.text}
+    </span>
+  );
+}
