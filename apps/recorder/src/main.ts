@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.MICROSTUDIO_LOG_LEVEL);
+  const log = createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, config.MICROSTUDIO_LOG_FORMAT);
   if (!config.MICROSTUDIO_NODE_SECRET) {
     process.stderr.write(
       'recorder: MICROSTUDIO_NODE_SECRET is not set (npm start sets one; see README: Recorder)\n',

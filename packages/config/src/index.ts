@@ -123,7 +123,7 @@ export const settings = {
   ),
   MICROSTUDIO_LOG_FORMAT: setting(
     z.enum(['text', 'json']).default('text'),
-    'Media node log lines: `text` for people, `json` for log shippers (one JSON object per line: time, level, scope, msg, fields).',
+    'Media node and recorder log lines: `text` for people, `json` for log shippers (one JSON object per line: time, level, scope, msg, fields).',
   ),
   MICROSTUDIO_CACHE: setting(
     z.string().optional(),
