@@ -161,6 +161,10 @@ test('the cut list: every program change once with its time, fades where they st
   await must(director, 'program:auto', { durationMs: 200 });
   await sleep(400); // the fade completes: no second entry for it
   await must(director, 'program:cut', {});
+  // A fade taken home early (cut mid-fade) ends where the cut was pressed.
+  await must(director, 'program:auto', { durationMs: 2000 });
+  await sleep(100);
+  await must(director, 'program:cut', {});
   const { cuts, next } = await cutsNow(start - 1);
   assert.deepEqual(
     cuts.map((c) => [c.sourceId, c.kind, c.durationMs]),
@@ -168,19 +172,23 @@ test('the cut list: every program change once with its time, fades where they st
       ['cam-a', 'cut', 0],
       ['cam-b', 'fade', 200],
       ['cam-a', 'cut', 0],
+      ['cam-b', 'fade', 2000],
+      ['cam-b', 'cut', 0],
     ],
   );
   assert.deepEqual(
     cuts.map((c) => c.seq),
-    [start, start + 1, start + 2],
+    [start, start + 1, start + 2, start + 3, start + 4],
   );
-  assert.equal(next, start + 3);
+  assert.equal(next, start + 5);
+  const early = cuts[4];
+  assert.ok(early && cuts[3] && early.atMs - cuts[3].atMs < 1000, 'the early end is where the cut was');
   const first = cuts[0];
   assert.ok(first && first.atMs >= t0 - 5 && first.atMs <= Date.now());
   assert.ok(cuts.every((c, i) => i === 0 || c.atMs >= (cuts[i - 1]?.atMs ?? 0)));
   assert.deepEqual(
-    (await cutsNow(start + 1)).cuts.map((c) => c.seq),
-    [start + 2],
+    (await cutsNow(start + 3)).cuts.map((c) => c.seq),
+    [start + 4],
   );
   assert.equal((await api('GET', `/rooms/${ROOM}/cuts?after=x`)).status, 400);
   assert.equal((await api('GET', `/rooms/${ROOM}/cuts?after=-2`)).status, 400);

@@ -1,5 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendFile, copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { type CutEntry, cutEntrySchema } from '@microstudio/protocol';
 import type { Logger } from './log.ts';
 import type { NodeClient } from './NodeClient.ts';
@@ -9,12 +9,17 @@ import type { NodeClient } from './NodeClient.ts';
  * cutEntrySchema line per change, appended and never rewritten) by following the node's
  * /cuts route every second. The node numbers cuts; a number going backwards means the node
  * restarted, and its list is followed from its start again (its times are still wall clock).
+ *
+ * For the bucket, the growing file is not uploaded itself (an upload is confirmed by size and
+ * ETag, so a journaled file must not change): snapshot() copies it to `cuts/<time>.jsonl`, an
+ * immutable file to journal; each snapshot holds the whole list so far, the newest is complete.
  */
 export class CutListFollower {
   readonly #o: { node: NodeClient; roomId: string; path: string; logger: Logger };
   #after = -1;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
+  #snapshotAt = 0;
   written = 0;
 
   constructor(options: { node: NodeClient; roomId: string; path: string; logger: Logger }) {
@@ -51,6 +56,24 @@ export class CutListFollower {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * Copies the cut list to `<dir of the list>/cuts/<time>.jsonl` if cuts were written since the
+   * last snapshot; returns the copy's path (to journal for upload), or undefined.
+   */
+  async snapshot(): Promise<string | undefined> {
+    if (this.written === this.#snapshotAt) return undefined;
+    const written = this.written;
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    const copy = join(dirname(this.#o.path), 'cuts', `${stamp}.jsonl`);
+    await mkdir(dirname(copy), { recursive: true });
+    await copyFile(this.#o.path, copy);
+    this.#snapshotAt = written;
+    return copy;
   }
 
   async stop(): Promise<void> {

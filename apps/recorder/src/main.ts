@@ -1,10 +1,11 @@
 import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@microstudio/config';
 import { CutListFollower } from './CutListFollower.ts';
 import { DiskGuard } from './DiskGuard.ts';
+import { journalFile } from './journalFile.ts';
 import { createLogger, type Logger } from './log.ts';
 import { NodeClient } from './NodeClient.ts';
 import { PortAllocator } from './ports.ts';
@@ -19,6 +20,8 @@ import { UploadJournal } from './UploadJournal.ts';
 const STOP_DRAIN_MS = 15_000;
 /** While the recordings directory is unusable, it is checked (and the control room told) this often. */
 const DIR_RETRY_MS = 5000;
+/** How often a changed cut list is snapshotted for upload (and once more at stop). */
+const CUTS_SNAPSHOT_MS = 60_000;
 
 /**
  * `npm start -w @microstudio/recorder`: the recorder service. Talks to the media node at
@@ -104,6 +107,19 @@ async function main(): Promise<void> {
     logger: log.child('cuts'),
   });
   cuts.start();
+  // The cut list goes to the bucket as snapshots (CutListFollower.snapshot), each journaled.
+  const uploadCuts = async (): Promise<void> => {
+    const copy = await cuts.snapshot().catch((error: unknown) => {
+      log.warn('cannot snapshot the cut list', { error: String(error) });
+      return undefined;
+    });
+    if (!copy) return;
+    const key = `${config.MICROSTUDIO_ROOM}/cuts/${basename(copy)}`;
+    await (uploader ? uploader.enqueue(key, copy) : journalFile(journal, key, copy)).catch((error: unknown) =>
+      log.warn('cannot journal the cut list', { error: String(error) }),
+    );
+  };
+  const cutsTimer = setInterval(() => void uploadCuts(), CUTS_SNAPSHOT_MS);
   const recovered =
     recovery.crashedRuns > 0
       ? `, recovered ${recovery.crashedRuns} interrupted run(s): ${recovery.recovered.length} open segment(s) remuxed, ${recovery.lost.length} lost, ${recovery.rejournaled.length} file(s) journaled`
@@ -118,6 +134,10 @@ async function main(): Promise<void> {
     recorder
       .stop()
       .then(() => cuts.stop())
+      .then(() => {
+        clearInterval(cutsTimer);
+        return uploadCuts();
+      })
       .then(async () => {
         // The last segments were just journaled: give them a bounded chance to reach the bucket.
         if (uploader && !(await uploader.drained(STOP_DRAIN_MS)))

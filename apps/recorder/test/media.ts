@@ -23,12 +23,26 @@ export async function startMediaNode(secret: string): Promise<MediaNode> {
   return startNode(config, { logger: silentLogger, port: 0 });
 }
 
+/** Optional changes to what an ffmpegCamera sends; without any, its default test pattern. */
+export interface FfmpegCameraOptions {
+  /**
+   * A pre-encoded VP8 file (WebM) sent as it is, looped in real time (`-stream_loop -1 -re -i
+   * clip -c copy`): no encoder runs in the sender (bench/recorder.ts).
+   */
+  clip?: string;
+  /**
+   * The lavfi source graph encoded live (default `testsrc=size=640x360:rate=30`), e.g.
+   * `color=c=red:size=640x360:rate=30` for a picture told apart from another by its colour.
+   */
+  lavfi?: string;
+}
+
 /**
  * A camera without a browser: a camera peer whose VP8 producer is fed over a comedia
  * PlainTransport by a real ffmpeg RTP sender (libvpx realtime, 1 s GOP — ffmpeg's RTP muxer does
  * not answer PLI/FIR, so its keyframes come on its own schedule).
  */
-export async function ffmpegCamera(room: Room, clientId: string) {
+export async function ffmpegCamera(room: Room, clientId: string, options: FfmpegCameraOptions = {}) {
   const camera = room.join({ role: 'camera', displayName: clientId, clientId, sink: recordingSink() });
   const inbound = await room.createPlainTransport(camera, 'send', {
     listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
@@ -63,8 +77,12 @@ export async function ffmpegCamera(room: Room, clientId: string) {
     'ffmpeg',
     [
       ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
-      ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30'],
-      ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '30'],
+      ...(options.clip
+        ? ['-stream_loop', '-1', '-i', options.clip, '-map', '0:v:0', '-c:v', 'copy']
+        : [
+            ...['-f', 'lavfi', '-i', options.lavfi ?? 'testsrc=size=640x360:rate=30'],
+            ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '30'],
+          ]),
       ...['-payload_type', '101', '-ssrc', String(ssrc)],
       ...['-f', 'rtp', `rtp://127.0.0.1:${port}?rtcpport=${rtcpPort}&pkt_size=1200`],
     ],
@@ -76,6 +94,8 @@ export async function ffmpegCamera(room: Room, clientId: string) {
   });
   return {
     producer,
+    /** The sender's process id (its CPU is the rig's, not the recorder's). */
+    pid: ffmpeg.pid,
     get stderr() {
       return stderr;
     },

@@ -121,7 +121,18 @@ export class RecordingDesk {
     if (transition) return;
     this.#lastTransitionStart = null;
     // A fade that completes lands its target on program: already listed where the fade started.
-    if (state.programSourceId === this.#lastProgram) return;
+    // One taken home early (a cut mid-fade) ends there: listed as a cut to the same source.
+    if (state.programSourceId === this.#lastProgram) {
+      const last = this.#cuts[this.#cuts.length - 1];
+      const now = Date.now();
+      if (
+        last?.kind === 'fade' &&
+        last.sourceId === state.programSourceId &&
+        now < last.atMs + last.durationMs - 20
+      )
+        this.#noteCut(now, state.programSourceId, 'cut', 0);
+      return;
+    }
     this.#lastProgram = state.programSourceId;
     this.#noteCut(Date.now(), state.programSourceId, 'cut', 0);
   }
