@@ -15,7 +15,7 @@ import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import { Recorder } from '../src/Recorder.ts';
 import { UploadJournal } from '../src/UploadJournal.ts';
-import { ffmpegCamera, run, startMediaNode } from './media.ts';
+import { ffmpegCamera, recorderEnv, run, startMediaNode } from './media.ts';
 
 const SECRET = 'recorder-control-secret-0123';
 const MB = 1024 * 1024;
@@ -215,10 +215,7 @@ test('an unwritable recordings path: the recorder service says why in the contro
   const room = await node.registry.open('ro');
   room.join({ role: 'viewer', displayName: 'viewer', clientId: 'viewer-ro', sink: recordingSink() });
   const desk = deskOf('ro');
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (value !== undefined && !key.startsWith('MICROSTUDIO_') && !key.startsWith('AWS_')) env[key] = value;
-  Object.assign(env, {
+  const env = recorderEnv({
     MICROSTUDIO_SFU_URL: node.url,
     MICROSTUDIO_NODE_SECRET: SECRET,
     MICROSTUDIO_ROOM: 'ro',

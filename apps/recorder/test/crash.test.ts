@@ -19,7 +19,7 @@ import { PART_SIZE } from '../src/journalFile.ts';
 import { readRunStates, SEGMENT_FILE } from '../src/runs.ts';
 import type { LostSegmentSidecar, SegmentSidecar } from '../src/sidecar.ts';
 import { UploadJournal } from '../src/UploadJournal.ts';
-import { run, startMediaNode } from './media.ts';
+import { recorderEnv, run, startMediaNode } from './media.ts';
 import { startMoto } from './moto.ts';
 import { encodeClip, FRAME_MS, locateSegment, type Vp8Clip, vp8Camera } from './vp8.ts';
 
@@ -76,10 +76,7 @@ interface RecorderProcess {
 }
 
 function startRecorder(rtpPort: number): RecorderProcess {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (value !== undefined && !key.startsWith('MICROSTUDIO_') && !key.startsWith('AWS_')) env[key] = value;
-  Object.assign(env, {
+  const env = recorderEnv({
     MICROSTUDIO_SFU_URL: node.url,
     MICROSTUDIO_NODE_SECRET: SECRET,
     MICROSTUDIO_ROOM: ROOM,

@@ -104,3 +104,14 @@ export async function ffmpegCamera(room: Room, clientId: string, options: Ffmpeg
     },
   };
 }
+
+/**
+ * The environment for a recorder process under test: this one's, minus every MICROSTUDIO_ and
+ * AWS_ variable (a developer's own settings must not leak in), plus `settings`.
+ */
+export function recorderEnv(settings: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (value !== undefined && !key.startsWith('MICROSTUDIO_') && !key.startsWith('AWS_')) env[key] = value;
+  return Object.assign(env, settings);
+}
