@@ -35,6 +35,12 @@ export interface FfmpegCameraOptions {
    * `color=c=red:size=640x360:rate=30` for a picture told apart from another by its colour.
    */
   lavfi?: string;
+  /**
+   * The producer's UDP receive buffer in the media node, bytes (default: the system's,
+   * net.core.rmem_default). A clip is sent a frame at a time, each frame's packets in one burst
+   * (a 1080p keyframe is ~60): on a busy box the default buffer overflows now and then.
+   */
+  recvBufferSize?: number;
 }
 
 /**
@@ -45,7 +51,11 @@ export interface FfmpegCameraOptions {
 export async function ffmpegCamera(room: Room, clientId: string, options: FfmpegCameraOptions = {}) {
   const camera = room.join({ role: 'camera', displayName: clientId, clientId, sink: recordingSink() });
   const inbound = await room.createPlainTransport(camera, 'send', {
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    listenInfo: {
+      protocol: 'udp',
+      ip: '127.0.0.1',
+      ...(options.recvBufferSize ? { recvBufferSize: options.recvBufferSize } : {}),
+    },
     // ffmpeg sends RTCP from a socket of its own: with rtcp-mux, a comedia transport would lock
     // onto whichever source port spoke first and drop the other.
     rtcpMux: false,
