@@ -127,6 +127,14 @@ test.describe('edge fabric', () => {
         edges.getByRole('row', { name: new RegExp(`^${edge} up [1-4]\\d ms · good`) }),
       ).toBeVisible();
     }
+    // And the technician's Health panel says the same at a glance.
+    const latency = control
+      .getByRole('region', { name: 'Health' })
+      .getByRole('list', { name: 'Edge latency to the site' });
+    await expect(latency.getByRole('listitem')).toHaveText([
+      /^edge1 \(eu\): [1-4]\d ms · good/,
+      /^edge2 \(us\): [1-4]\d ms · good/,
+    ]);
 
     const viewerInvite = await createInvite(control, 'viewer');
     const watch = await openPage(

@@ -2,6 +2,7 @@
 
 import { planRecords } from '@microstudio/protocol';
 import { LevelText } from '../../components/LevelText.tsx';
+import { edgeLatencyCell } from '../../lib/edgeLatency.ts';
 import { edgeSummary, type HealthCell, healthRows } from '../../lib/health.ts';
 import { recorderSummary } from '../../lib/recording.ts';
 import { useControlStore } from '../../stores/controlStore.ts';
@@ -78,6 +79,18 @@ export function HealthPanel() {
               <span className={down > 0 ? 'health-bad' : 'health-good'}>{down} down</span>
             </>
           )}
+          {edges.nodes.some((n) => n.role === 'edge') ? (
+            <ul aria-label="Edge latency to the site" className="health-edges">
+              {edges.nodes
+                .filter((n) => n.role === 'edge')
+                .sort((a, b) => a.nodeId.localeCompare(b.nodeId))
+                .map((n) => (
+                  <li key={n.nodeId} data-node-id={n.nodeId}>
+                    {n.nodeId} ({n.region}): <LevelText cell={edgeLatencyCell(n)} label="edge-latency" />
+                  </li>
+                ))}
+            </ul>
+          ) : null}
         </li>
         <li className="health-recorder" data-recorder-level={recorder.recorder.level}>
           Recorder: <LevelText cell={recorder.recorder} label="recorder" />
