@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Brings this machine up to what Microstudio needs, idempotently; cached outside the clone.
 # Run by `npm start` and `npm test` (README). A warm run takes a second or two.
-#   --for-tests   also Debian's Chromium for the Playwright end-to-end tests
+#   --for-tests        also Debian's Chromium for the Playwright end-to-end tests
+#   --for-janus-bench  also Debian's Janus, the reference of `npm run bench:capacity:janus` (bench only)
 # Writes .runtime/runtime.json (gitignored): the paths the launchers use.
 source "$(dirname "$0")/lib.sh"
 
 for_tests=0
+for_janus_bench=0
 for arg in "$@"; do
   case "$arg" in
     --for-tests) for_tests=1 ;;
-    *) fail "unknown option $arg" "use: provision.sh [--for-tests]" ;;
+    --for-janus-bench) for_janus_bench=1 ;;
+    *) fail "unknown option $arg" "use: provision.sh [--for-tests] [--for-janus-bench]" ;;
   esac
 done
 
@@ -43,6 +46,15 @@ if [ "$for_tests" = 1 ]; then
   # The recorder's upload tests need a real S3-protocol server (multipart ETags, ListParts, Abort).
   command -v moto_server >/dev/null \
     || fail "moto_server (an S3-protocol server for the recorder's upload tests) is not on PATH" "pip install 'moto[server]'  (Python >= 3.9; then re-run npm test)"
+fi
+
+if [ "$for_janus_bench" = 1 ]; then
+  # Janus's VideoRoom, the side-by-side reference of the capacity bench (sfu/bench/janus.ts runs
+  # it as a child with its own config in a temp dir). --no-install-recommends leaves out the Lua
+  # helpers; Debian does not start a janus service in a container without systemd, and the bench
+  # uses its own ports either way.
+  apt_ensure janus
+  command -v janus >/dev/null || fail "janus is not on PATH after installing it" "apt-get install -y janus"
 fi
 
 mkdir -p "$REPO_ROOT/.runtime"

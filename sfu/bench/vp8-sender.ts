@@ -36,7 +36,14 @@ export class Vp8Sender {
   }
 
   start(port: number, host = '127.0.0.1'): void {
+    clearInterval(this.#timer);
     this.#timer = setInterval(() => this.#sendFrame(port, host), 1000 / this.fps);
+  }
+
+  /** Stops sending (the socket stays open, so a comedia transport keeps its latched tuple). */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   #sendFrame(port: number, host: string): void {
