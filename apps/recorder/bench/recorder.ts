@@ -26,9 +26,9 @@ import { readRunStates, SEGMENT_FILE } from '../src/runs.ts';
 import { TrackRecorder } from '../src/TrackRecorder.ts';
 import { PART_SIZE, Uploader } from '../src/Uploader.ts';
 import { UploadJournal } from '../src/UploadJournal.ts';
+import { type Clip, ensureClip } from '../test/clips.ts';
 import { ffmpegCamera, startMediaNode } from '../test/media.ts';
 import { startMoto } from '../test/moto.ts';
-import { type Clip, ensureClip } from './clips.ts';
 import {
   cpuSeconds,
   mean,

@@ -27,14 +27,10 @@ export async function startMediaNode(secret: string): Promise<MediaNode> {
 export interface FfmpegCameraOptions {
   /**
    * A pre-encoded VP8 file (WebM) sent as it is, looped in real time (`-stream_loop -1 -re -i
-   * clip -c copy`): no encoder runs in the sender (bench/recorder.ts).
+   * clip -c copy`): no encoder runs in the sender, so it keeps real time on a busy box (a live
+   * encoder starved of CPU falls behind, and the recording then holds less media than wall time).
    */
   clip?: string;
-  /**
-   * The lavfi source graph encoded live (default `testsrc=size=640x360:rate=30`), e.g.
-   * `color=c=red:size=640x360:rate=30` for a picture told apart from another by its colour.
-   */
-  lavfi?: string;
   /**
    * The producer's UDP receive buffer in the media node, bytes (default: the system's,
    * net.core.rmem_default). A clip is sent a frame at a time, each frame's packets in one burst
@@ -90,7 +86,7 @@ export async function ffmpegCamera(room: Room, clientId: string, options: Ffmpeg
       ...(options.clip
         ? ['-stream_loop', '-1', '-i', options.clip, '-map', '0:v:0', '-c:v', 'copy']
         : [
-            ...['-f', 'lavfi', '-i', options.lavfi ?? 'testsrc=size=640x360:rate=30'],
+            ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30'],
             ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '30'],
           ]),
       ...['-payload_type', '101', '-ssrc', String(ssrc)],

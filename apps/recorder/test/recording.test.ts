@@ -8,6 +8,7 @@ import { createLogger } from '../src/log.ts';
 import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import { type SegmentSidecar, TrackRecorder } from '../src/TrackRecorder.ts';
+import { ensureClip } from './clips.ts';
 import { ffmpegCamera, run, startMediaNode } from './media.ts';
 
 const SECRET = 'recorder-test-secret-0123';
@@ -42,8 +43,12 @@ async function probe(file: string): Promise<{ codec: string; duration: number }>
 
 test('records two ffmpeg-fed VP8 sources for ~25 s into 10 s WebM segments that play alone, with show-clock sidecars', async () => {
   const room = await node.registry.open('show');
-  const camA = await ffmpegCamera(room, 'cam-a');
-  const camB = await ffmpegCamera(room, 'cam-b');
+  // Pre-encoded and sent with -c copy: a live encoder starved of CPU on a busy box falls behind
+  // real time, and 25 s of recording would then hold less than 25 s of media.
+  const clip = await ensureClip({ label: '360p', width: 640, height: 360, kbps: 800 });
+  const sender = { clip: clip.path, recvBufferSize: 4 * 1024 * 1024 };
+  const camA = await ffmpegCamera(room, 'cam-a', sender);
+  const camB = await ffmpegCamera(room, 'cam-b', sender);
   const client = new NodeClient(node.url, SECRET);
   const ports = new PortAllocator('127.0.0.1', 47000 + Math.floor(Math.random() * 4000) * 2);
   const finished: { path: string; sidecar: SegmentSidecar }[] = [];

@@ -13,7 +13,13 @@ import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import type { Timeline } from '../src/render/timeline.ts';
 import { type SegmentSidecar, TrackRecorder } from '../src/TrackRecorder.ts';
+import { ensureClip } from './clips.ts';
 import { ffmpegCamera, startMediaNode } from './media.ts';
+
+async function colourClip(colour: string): Promise<{ clip: string; recvBufferSize: number }> {
+  const clip = await ensureClip({ label: colour, width: 640, height: 360, kbps: 300, colour });
+  return { clip: clip.path, recvBufferSize: 4 * 1024 * 1024 };
+}
 
 const SECRET = 'render-test-secret-0123456';
 /** Short segments: a 13 s recording has boundaries inside the program's pieces. */
@@ -59,8 +65,9 @@ test('renders the program of two recorded cameras from a cut list: every cut wit
   const room = await node.registry.open('show');
   // Solid colours survive VP8 (decoded within a few levels of 255/0) and tell the sources apart.
   const cameras = {
-    'cam-a': await ffmpegCamera(room, 'cam-a', { lavfi: 'color=c=red:size=640x360:rate=30' }),
-    'cam-b': await ffmpegCamera(room, 'cam-b', { lavfi: 'color=c=blue:size=640x360:rate=30' }),
+    // Pre-encoded, sent with -c copy: a live encoder on a busy box falls behind real time.
+    'cam-a': await ffmpegCamera(room, 'cam-a', await colourClip('red')),
+    'cam-b': await ffmpegCamera(room, 'cam-b', await colourClip('blue')),
   };
   const colourOf: Record<string, Colour> = { 'cam-a': 'red', 'cam-b': 'blue' };
   const client = new NodeClient(node.url, SECRET);

@@ -12,6 +12,8 @@ export interface ClipSpec {
   width: number;
   height: number;
   kbps: number;
+  /** A lavfi colour instead of the noisy test pattern (e.g. `red`): a picture told apart by colour. */
+  colour?: string;
 }
 
 export interface Clip extends ClipSpec {
@@ -35,7 +37,7 @@ export async function ensureClip(spec: ClipSpec): Promise<Clip> {
   await mkdir(CLIP_DIR, { recursive: true });
   const path = join(
     CLIP_DIR,
-    `vp8-${spec.width}x${spec.height}p${FPS}-${spec.kbps}k-g${FPS}-${SECONDS}s.webm`,
+    `vp8-${spec.colour ?? 'pattern'}-${spec.width}x${spec.height}p${FPS}-${spec.kbps}k-g${FPS}-${SECONDS}s.webm`,
   );
   if (!existsSync(path)) {
     const partial = `${path}.${process.pid}.partial.webm`;
@@ -49,7 +51,9 @@ export async function ensureClip(spec: ClipSpec): Promise<Clip> {
             '-f',
             'lavfi',
             '-i',
-            `testsrc2=size=${spec.width}x${spec.height}:rate=${FPS},noise=alls=8:allf=t`,
+            spec.colour
+              ? `color=c=${spec.colour}:size=${spec.width}x${spec.height}:rate=${FPS}`
+              : `testsrc2=size=${spec.width}x${spec.height}:rate=${FPS},noise=alls=8:allf=t`,
           ],
           ...['-t', String(SECONDS), '-an', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8'],
           ...['-b:v', rate, '-minrate', rate, '-maxrate', rate, '-bufsize', rate],
