@@ -1,26 +1,23 @@
 import {
-  type CanvasTestPattern,
-  createTestPattern,
   createTestTone,
   type FeedSpec,
   type Publication,
   parseHexColor,
   parseQuality,
-  QUALITY_PRESETS,
   RequestError,
   SourceFeeds,
   StudioSession,
   stableClientId,
   type TestPattern,
-  videoConstraints,
 } from '@microstudio/client';
 import { ErrorCode, type GuestStatus, tallyOf } from '@microstudio/protocol';
 import { AudioMeters } from '../lib/audioMeter.ts';
+import { deviceChoices, initialVideoSource, TEST_PATTERN } from '../lib/captureDevices.ts';
 import { inviteFromUrl } from '../lib/invite.ts';
+import { LatestCapture } from '../lib/latestCapture.ts';
+import { captureMicrophone, LocalVideo, listDevices } from '../lib/localCapture.ts';
 import { mixMinusSourceIds, programSourceIds } from '../lib/mixMinus.ts';
-import { NO_MICROPHONE, TEST_PATTERN } from '../stores/cameraStore.ts';
 import { initialJoinState, useJoinStore } from '../stores/joinStore.ts';
-import { micOptionsFrom, videoOptionsFrom } from './cameraController.ts';
 
 export interface JoinParams {
   room: string;
@@ -50,6 +47,17 @@ const METER_INTERVAL_MS = 100;
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** What the guest sends as its microphone: a device's track, or the test tone's. */
+interface LocalMic {
+  track: MediaStreamTrack;
+  tone: TestPattern | null;
+}
+
+const stopMic = (mic: LocalMic | null) => {
+  mic?.tone?.stop();
+  mic?.track.stop();
+};
+
 /** A tone frequency from the query, or null (20 Hz – 20 kHz). */
 export function parseTone(value: string | undefined): number | null {
   const hz = Number(value);
@@ -74,137 +82,70 @@ export function createJoinController(params: JoinParams): JoinController {
   const clientId = stableClientId(`guest:${params.room}`);
 
   let disposed = false;
-  let pattern: CanvasTestPattern | null = null;
-  let cameraTrack: MediaStreamTrack | null = null;
-  let mic: { track: MediaStreamTrack; tone: TestPattern | null } | null = null;
   let session: StudioSession | null = null;
   let feeds: SourceFeeds | null = null;
   let videoPub: Publication | null = null;
   let micPub: Publication | null = null;
-  let previewToken = 0;
-  let micToken = 0;
   const meters = new AudioMeters();
 
   const fail = (error: unknown) => store.setState({ error: describeError(error) });
+  const video = new LocalVideo(fail);
+  /** Holds null while there is no microphone to send (none chosen, or none known yet). */
+  const mic = new LatestCapture<LocalMic | null>(stopMic, fail);
 
   const meterTimer = setInterval(() => {
-    store.setState({ micLevel: mic ? meters.level('local') : 0 });
+    store.setState({ micLevel: mic.current ? meters.level('local') : 0 });
   }, METER_INTERVAL_MS);
 
   async function refreshDevices(): Promise<void> {
-    if (!navigator.mediaDevices?.enumerateDevices) return;
     try {
-      const devices = await navigator.mediaDevices.enumerateDevices();
-      if (disposed) return;
-      const videoOptions = videoOptionsFrom(devices, false);
-      const micOptions = micOptionsFrom(devices);
-      const { videoSource, microphone } = store.getState();
-      store.setState({
-        videoOptions,
-        micOptions,
-        videoSource: videoOptions.some((o) => o.value === videoSource)
-          ? videoSource
-          : (videoOptions[0]?.value ?? TEST_PATTERN),
-        microphone: micOptions.some((o) => o.value === microphone)
-          ? microphone
-          : (micOptions[1]?.value ?? NO_MICROPHONE),
-      });
+      const devices = await listDevices();
+      if (!devices || disposed) return;
+      // A guest faces its camera (a selfie capture, below): no front/back choice.
+      store.setState(deviceChoices(devices, false, store.getState()));
     } catch (error) {
       fail(error);
     }
   }
 
   async function startPreview(): Promise<void> {
-    const token = ++previewToken;
     const { videoSource, name } = store.getState();
-    const preset = QUALITY_PRESETS[quality];
-    let track: MediaStreamTrack;
-    let next: CanvasTestPattern | null = null;
-    let mirrored = false;
-    try {
-      if (videoSource === TEST_PATTERN) {
-        next = createTestPattern({
-          name: name.trim() || 'Guest',
-          width: preset.width,
-          height: preset.height,
-          fps: preset.frameRate,
-          ...(color ? { color } : {}),
-        });
-        track = next.track;
-      } else {
-        const constraints: MediaTrackConstraints = { ...videoConstraints(quality) };
-        const deviceId = videoSource.slice('device:'.length);
-        if (deviceId) constraints.deviceId = { exact: deviceId };
-        else constraints.facingMode = { ideal: 'user' };
-        mirrored = true;
-        const stream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
-        const [videoTrack] = stream.getVideoTracks();
-        if (!videoTrack) throw new Error('the camera gave no video track');
-        track = videoTrack;
-      }
-    } catch (error) {
-      if (token === previewToken) fail(error);
-      return;
+    const adopted = await video.start(
+      { source: videoSource, quality, name: name.trim() || 'Guest', color, selfie: true },
+      async (next) => {
+        store.setState({ previewTrack: next.track, mirrored: next.mirrored, error: null });
+        if (session && videoPub) {
+          await session.unpublish(videoPub).catch(fail);
+          videoPub = null;
+          videoPub = await session.publish(next.track, 'camera', { quality }).catch((error: unknown) => {
+            fail(error);
+            return null;
+          });
+        }
+      },
+    );
+    if (adopted && videoSource !== TEST_PATTERN) void refreshDevices();
+  }
+
+  /** The test tone, the chosen microphone, or null. */
+  async function captureMic(): Promise<LocalMic | null> {
+    if (tone !== null) {
+      const generated = createTestTone(tone, 0.3);
+      return { track: generated.track, tone: generated };
     }
-    if (disposed || token !== previewToken) {
-      next?.stop();
-      track.stop();
-      return;
-    }
-    const old = { pattern, cameraTrack };
-    pattern = next;
-    cameraTrack = next ? null : track;
-    store.setState({ previewTrack: track, mirrored, error: null });
-    if (session && videoPub) {
-      await session.unpublish(videoPub).catch(fail);
-      videoPub = null;
-      videoPub = await session.publish(track, 'camera', { quality }).catch((error: unknown) => {
-        fail(error);
-        return null;
-      });
-    }
-    old.pattern?.stop();
-    old.cameraTrack?.stop();
-    if (!next) void refreshDevices();
+    const { microphone } = store.getState();
+    // '' until the devices are known: no microphone yet.
+    if (!microphone) return null;
+    const track = await captureMicrophone(microphone);
+    return track ? { track, tone: null } : null;
   }
 
   /** (Re)acquires the microphone (or the test tone) for the meter and, once live, the show. */
   async function startMic(): Promise<void> {
-    const token = ++micToken;
-    const { microphone } = store.getState();
-    let next: { track: MediaStreamTrack; tone: TestPattern | null } | null = null;
-    try {
-      if (tone !== null) {
-        const generated = createTestTone(tone, 0.3);
-        next = { track: generated.track, tone: generated };
-      } else if (microphone && microphone !== NO_MICROPHONE && navigator.mediaDevices?.getUserMedia) {
-        const deviceId = microphone.slice('mic:'.length);
-        const stream = await navigator.mediaDevices.getUserMedia({
-          audio: {
-            ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
-            echoCancellation: true,
-            noiseSuppression: true,
-          },
-          video: false,
-        });
-        const track = stream.getAudioTracks()[0];
-        if (track) next = { track, tone: null };
-      }
-    } catch (error) {
-      if (token === micToken) fail(error);
-      return;
-    }
-    if (disposed || token !== micToken) {
-      next?.tone?.stop();
-      next?.track.stop();
-      return;
-    }
-    const old = mic;
-    mic = next;
-    meters.set('local', next?.track ?? null);
-    if (session && store.getState().phase === 'live') await publishMic();
-    old?.tone?.stop();
-    old?.track.stop();
+    await mic.replace(captureMic, async (next) => {
+      meters.set('local', next?.track ?? null);
+      if (session && store.getState().phase === 'live') await publishMic();
+    });
   }
 
   async function publishMic(): Promise<void> {
@@ -212,7 +153,8 @@ export function createJoinController(params: JoinParams): JoinController {
     if (!current) return;
     if (micPub) await current.unpublish(micPub).catch(fail);
     micPub = null;
-    if (mic) micPub = await current.publish(mic.track, 'mic');
+    const local = mic.current;
+    if (local) micPub = await current.publish(local.track, 'mic');
   }
 
   /** Admitted: publish like a camera (the node refused it until now). */
@@ -318,10 +260,8 @@ export function createJoinController(params: JoinParams): JoinController {
 
   void refreshDevices().then(() => {
     if (disposed) return;
-    const { videoOptions } = store.getState();
-    const firstCamera = videoOptions.find((o) => o.value !== TEST_PATTERN)?.value;
     store.setState({
-      videoSource: params.source === TEST_PATTERN || !firstCamera ? TEST_PATTERN : firstCamera,
+      videoSource: initialVideoSource(store.getState().videoOptions, params.source === TEST_PATTERN),
     });
     void startPreview();
     void startMic();
@@ -331,7 +271,7 @@ export function createJoinController(params: JoinParams): JoinController {
     setName(name) {
       if (store.getState().phase !== 'check' && store.getState().phase !== 'failed') return;
       store.setState({ name: name.slice(0, 64) });
-      pattern?.setName(name.trim() || 'Guest');
+      video.rename(name.trim() || 'Guest');
     },
     setVideoSource(value) {
       store.setState({ videoSource: value });
@@ -350,14 +290,10 @@ export function createJoinController(params: JoinParams): JoinController {
     },
     dispose() {
       disposed = true;
-      previewToken++;
-      micToken++;
       clearInterval(meterTimer);
       void stop();
-      pattern?.stop();
-      cameraTrack?.stop();
-      mic?.tone?.stop();
-      mic?.track.stop();
+      video.close();
+      mic.close();
       meters.close();
       store.setState({ previewTrack: null });
     },

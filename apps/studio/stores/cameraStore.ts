@@ -1,14 +1,7 @@
 import type { ConnectionState, Quality } from '@microstudio/client';
 import type { Tally } from '@microstudio/protocol';
 import { create } from 'zustand';
-
-export interface DeviceOption {
-  value: string;
-  label: string;
-}
-
-export const TEST_PATTERN = 'test-pattern';
-export const NO_MICROPHONE = 'none';
+import { type DeviceOption, NO_MICROPHONE, TEST_PATTERN } from '../lib/captureDevices.ts';
 
 export interface CameraState {
   room: string;

@@ -1,7 +1,7 @@
 import type { ConnectionState } from '@microstudio/client';
 import type { ProgramState, Tally } from '@microstudio/protocol';
 import { create } from 'zustand';
-import { type DeviceOption, NO_MICROPHONE, TEST_PATTERN } from './cameraStore.ts';
+import { type DeviceOption, NO_MICROPHONE, TEST_PATTERN } from '../lib/captureDevices.ts';
 
 /**
  * Where a guest is: checking devices, waiting in the green room, live (admitted), or out
