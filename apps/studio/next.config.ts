@@ -43,6 +43,11 @@ const config: NextConfig = {
   ],
   poweredByHeader: false,
   reactStrictMode: true,
+  experimental: {
+    // The stylesheet (6 KB, all pages) comes inside the HTML: no request for it, and the page's
+    // inline bootstrap scripts (the server's render data) no longer wait for it to load.
+    inlineCss: true,
+  },
   async headers() {
     return [{ source: '/:path*', headers: securityHeaders }];
   },

@@ -9,6 +9,12 @@ import {
 import { inviteFromUrl } from '../lib/invite.ts';
 import { createViewerLocator } from '../lib/placement.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
+import {
+  parseWatchOptions,
+  WATCH_OPTIONS_ATTRIBUTE,
+  type WatchOptions,
+  watchOptionsJson,
+} from '../lib/watchOptions.ts';
 import { initialWatchState, useWatchStore } from '../stores/watchStore.ts';
 
 export interface WatchController {
@@ -18,17 +24,42 @@ export interface WatchController {
   dispose(): void;
 }
 
-/** The /watch page: joins as viewer and keeps program and preview consumed so cuts are instant. */
-export function createWatchController({
-  room,
-  region,
-  atSite = false,
-}: {
-  room: string;
-  region: string | undefined;
-  /** Watch at the site, bypassing placement (venue screens). */
-  atSite?: boolean;
-}): WatchController {
+/** A controller started before React hydrated the page, until the page's effect takes it. */
+let early: { key: string; controller: WatchController } | null = null;
+/** The page's effect has run: nothing starts early any more. */
+let adopted = false;
+
+/**
+ * Starts the watch page's controller from the options the server wrote into the page, before
+ * React hydrates it (instrumentation-client.ts runs this on a full load of /watch): joining
+ * then overlaps hydration instead of following it. The page's effect adopts it through
+ * createWatchController(). Does nothing without the page's options.
+ */
+export function startWatchBeforeHydration(): void {
+  const start = () => {
+    if (adopted || early) return;
+    const element = document.querySelector(`[${WATCH_OPTIONS_ATTRIBUTE}]`);
+    const options = parseWatchOptions(element?.getAttribute(WATCH_OPTIONS_ATTRIBUTE));
+    if (options) early = { key: watchOptionsJson(options), controller: startWatch(options) };
+  };
+  if (document.querySelector(`[${WATCH_OPTIONS_ATTRIBUTE}]`) || document.readyState !== 'loading') start();
+  else document.addEventListener('DOMContentLoaded', start, { once: true });
+}
+
+/**
+ * The /watch page's controller: the one started before hydration for the same options, or a new
+ * one. Joins as viewer and keeps program and preview consumed so cuts are instant.
+ */
+export function createWatchController(options: WatchOptions): WatchController {
+  adopted = true;
+  const started = early;
+  early = null;
+  if (started && started.key === watchOptionsJson(options)) return started.controller;
+  started?.controller.dispose();
+  return startWatch(options);
+}
+
+function startWatch({ room, region, atSite = false, placement = null }: WatchOptions): WatchController {
   const store = useWatchStore;
   store.setState({ ...initialWatchState, room });
   let token = '';
@@ -43,7 +74,14 @@ export function createWatchController({
     displayName: 'Viewer',
     clientId: stableClientId(`viewer:${room}`),
     // Watch at the nearest edge; after losing it, at another one, without a reload.
-    locate: createViewerLocator({ region, atSite, onPlaced: (placement) => store.setState({ placement }) }),
+    locate: createViewerLocator({
+      region,
+      atSite,
+      initial: placement,
+      onPlaced: (placed) => store.setState({ placement: placed }),
+    }),
+    // A viewer consumes as soon as it joins: its receive transport comes with the join.
+    prepareRecv: true,
   });
   const feeds = new SourceFeeds(session);
   // Startup, cut-to-frame, glass-to-glass (test patterns), RTT, loss… to the node's metrics.

@@ -15,12 +15,30 @@ import {
   type RoomSnapshot,
   type TrackPurpose,
 } from '@microstudio/protocol';
-import { Device, type types as ms } from 'mediasoup-client';
+import type { Device, types as ms } from 'mediasoup-client';
 import { Emitter } from './emitter.ts';
 import { InvalidStateError, RequestError } from './errors.ts';
 import { type Quality, simulcastEncodings, startBitrateKbps } from './presets.ts';
 import { BackoffReconnectPolicy, type ReconnectPolicy } from './reconnectPolicy.ts';
 import { SignalingClient, type SignalingOptions } from './signaling.ts';
+
+type DeviceModule = typeof import('./device.ts');
+let deviceModule: Promise<DeviceModule> | null = null;
+
+/**
+ * mediasoup-client, loaded on first use (the page's first script stays without it) and once per
+ * page; a failed load (a network blip fetching the chunk) is tried again by the next caller.
+ */
+function loadDeviceModule(): Promise<DeviceModule> {
+  if (!deviceModule) {
+    const loading = import('./device.ts');
+    deviceModule = loading;
+    loading.catch(() => {
+      if (deviceModule === loading) deviceModule = null;
+    });
+  }
+  return deviceModule;
+}
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -36,9 +54,16 @@ export interface StudioSessionOptions extends SignalingOptions {
   iceRestartGraceMs?: number;
   /**
    * Where to connect, asked before every (re)connection: a viewer asks the fabric for an edge,
-   * and after losing one (`failover: true`) for another. Default: the fixed `url`.
+   * and after losing one (`failover: true`) for another. Default: the fixed `url`. A URL known at
+   * once may be returned as is (not a promise): the connection then starts within the call.
    */
-  locate?: (attempt: { failover: boolean }) => Promise<string>;
+  locate?: (attempt: { failover: boolean }) => string | Promise<string>;
+  /**
+   * Ask for the receive transport together with the join instead of at the first consume(), so
+   * its round trip overlaps loading the device: for pages that consume as soon as they join
+   * (viewers). Default false.
+   */
+  prepareRecv?: boolean;
 }
 
 export type SessionEvents = {
@@ -215,7 +240,8 @@ export class StudioSession extends Emitter<SessionEvents> {
   #joinInFlight = false;
   #heldRoom: RoomSnapshot | null = null;
   #heldProgram: ProgramState | null = null;
-  readonly #locate: ((attempt: { failover: boolean }) => Promise<string>) | undefined;
+  readonly #locate: ((attempt: { failover: boolean }) => string | Promise<string>) | undefined;
+  readonly #prepareRecv: boolean;
   /** Joined at least once: a later connection is a failover. */
   #everJoined = false;
   /** A guest the director rejected or removed: the node closes the connection; no re-join. */
@@ -231,6 +257,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     this.#iceGraceMs = options.iceRestartGraceMs ?? 10_000;
     this.#signaling = new SignalingClient(options);
     this.#locate = options.locate;
+    this.#prepareRecv = options.prepareRecv ?? false;
     this.#signaling.on('disconnect', (reason, byClient) => {
       if (!byClient) this.#lose(`signaling lost (${reason})`);
     });
@@ -296,8 +323,12 @@ export class StudioSession extends Emitter<SessionEvents> {
     if (this.#state === 'connected') return;
     if (!this.#recovering) {
       this.#setState('connecting');
+      // Runs up to the socket's connection attempt synchronously when no delay or lookup is due.
       this.#recovering = this.#recover();
     }
+    // mediasoup-client loads while the page connects and joins (the join answer is the first
+    // thing that needs it); the join reports a failure to load it.
+    loadDeviceModule().catch(() => undefined);
     const joined = await this.#recovering;
     // Say why (an invite revoked, used up, expired…), so the page can tell the person.
     if (!joined) throw this.#fatal ?? new InvalidStateError('could not join the room');
@@ -533,7 +564,10 @@ export class StudioSession extends Emitter<SessionEvents> {
         if (this.#closed) return false;
         try {
           if (!this.#signaling.connected) {
-            if (this.#locate) this.#signaling.retarget(await this.#locate({ failover: this.#everJoined }));
+            if (this.#locate) {
+              const located = this.#locate({ failover: this.#everJoined });
+              this.#signaling.retarget(typeof located === 'string' ? located : await located);
+            }
             await this.#signaling.connect();
           }
           const epoch = await this.#join();
@@ -589,7 +623,15 @@ export class StudioSession extends Emitter<SessionEvents> {
       clientId: this.clientId,
     };
     performance.mark('microstudio:join-sent');
-    let result = await this.#signaling.request('room:join', payload);
+    const answer = this.#signaling.request('room:join', payload);
+    // While the node answers, the browser's RTP capabilities are probed (RTCPeerConnection offers
+    // that hold the page's thread for a while): not earlier, where they would delay the socket's
+    // handshake, and not later, where the device would wait for them.
+    loadDeviceModule().then(
+      (media) => media.warmUp(),
+      () => undefined, // reported below, when the device is needed
+    );
+    let result = await answer;
     if (!result.ok && result.error.code === ErrorCode.AlreadyJoined) {
       // room:rejoin on a live socket: the node may still hold our old membership.
       await this.#signaling.request('room:leave', {});
@@ -599,8 +641,11 @@ export class StudioSession extends Emitter<SessionEvents> {
     performance.mark('microstudio:join-acked');
     const joined = result.data;
     this.#role = joined.role;
-    const device = new Device();
-    await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as ms.RtpCapabilities });
+    // The receive transport's round trip runs while the device loads (it needs no device).
+    const recvInfo = this.#prepareRecv ? this.#call('transport:create', { direction: 'recv' }) : null;
+    recvInfo?.catch(() => undefined); // reported by the consume that waits for it
+    const media = await loadDeviceModule();
+    const device = await media.loadDevice(joined.routerRtpCapabilities as ms.RtpCapabilities);
     this.#teardown();
     const epoch: JoinEpoch = {
       id: ++this.#epochCounter,
@@ -613,6 +658,7 @@ export class StudioSession extends Emitter<SessionEvents> {
       timers: new Set(),
     };
     this.#epoch = epoch;
+    if (recvInfo) this.#transport(epoch, 'recv', recvInfo).catch(() => undefined);
     this.#program = null;
     this.#applyRoom(joined.room);
     const [heldRoom, heldProgram] = [this.#heldRoom, this.#heldProgram];
@@ -649,10 +695,15 @@ export class StudioSession extends Emitter<SessionEvents> {
     for (const remote of this.#remotes) remote.detach();
   }
 
-  #transport(epoch: JoinEpoch, direction: 'send' | 'recv'): Promise<ms.Transport> {
+  /** This join's transport in `direction`, created on first use (from `info` when already asked). */
+  #transport(
+    epoch: JoinEpoch,
+    direction: 'send' | 'recv',
+    info?: Promise<ResponseOf<'transport:create'>>,
+  ): Promise<ms.Transport> {
     const existing = direction === 'send' ? epoch.send : epoch.recv;
     if (existing) return existing;
-    const created = this.#createTransport(epoch, direction);
+    const created = this.#createTransport(epoch, direction, info);
     if (direction === 'send') epoch.send = created;
     else epoch.recv = created;
     created.catch(() => {
@@ -662,8 +713,12 @@ export class StudioSession extends Emitter<SessionEvents> {
     return created;
   }
 
-  async #createTransport(epoch: JoinEpoch, direction: 'send' | 'recv'): Promise<ms.Transport> {
-    const info = await this.#call('transport:create', { direction });
+  async #createTransport(
+    epoch: JoinEpoch,
+    direction: 'send' | 'recv',
+    asked?: Promise<ResponseOf<'transport:create'>>,
+  ): Promise<ms.Transport> {
+    const info = await (asked ?? this.#call('transport:create', { direction }));
     if (this.#epoch !== epoch) throw new InvalidStateError('re-joined while creating a transport');
     const options: ms.TransportOptions = {
       ...(info as unknown as ms.TransportOptions),

@@ -5,34 +5,40 @@ import { ConnectionStatus } from '../../components/ConnectionStatus.tsx';
 import { FadeOut } from '../../components/FadeOut.tsx';
 import { VideoView } from '../../components/VideoView.tsx';
 import { createWatchController, type WatchController } from '../../controllers/watchController.ts';
+import type { Placement } from '../../lib/placement.ts';
 import { fadeRemainingMs, onAirSourceId } from '../../lib/transition.ts';
+import { watchOptionsJson } from '../../lib/watchOptions.ts';
 import { useWatchStore } from '../../stores/watchStore.ts';
 
 export function WatchView({
   room,
   region,
   atSite,
+  placement,
 }: {
   room: string;
   region: string | undefined;
   atSite: boolean;
+  /** Where the server placed this viewer (null: the page asks /api/placement). */
+  placement: Placement | null;
 }) {
   const controller = useRef<WatchController | null>(null);
   useEffect(() => {
-    const created = createWatchController({ room, region, atSite });
+    const created = createWatchController({ room, region, atSite, placement });
     controller.current = created;
     return () => {
       created.dispose();
       controller.current = null;
     };
-  }, [room, region, atSite]);
+  }, [room, region, atSite, placement]);
 
   const s = useWatchStore();
   const onAir = onAirSourceId(s.program);
   const transition = s.program?.transition ?? null;
 
   return (
-    <main className="watch-page">
+    // data-watch (WATCH_OPTIONS_ATTRIBUTE): what the controller started before hydration reads.
+    <main className="watch-page" data-watch={watchOptionsJson({ room, region, atSite, placement })}>
       <div className="watch-stage">
         <VideoView
           tracks={onAir ? [s.video[onAir], s.audio[onAir]] : []}

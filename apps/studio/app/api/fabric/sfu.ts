@@ -13,12 +13,13 @@ export function json(body: unknown, status = 200): Response {
 /**
  * GET `path` (absolute, with its query) on the media node at MICROSTUDIO_SFU_URL, as JSON.
  * Every failure is already an answer for the browser: 500 when the studio's configuration is
- * invalid, 502 when the node is unreachable, slow (> 2 s) or answers something that is not JSON.
- * The node's address never appears in an error.
+ * invalid, 502 when the node is unreachable, slow (> `timeoutMs`, default 2 s) or answers
+ * something that is not JSON. The node's address never appears in an error.
  */
 export async function sfuGet(
   path: string,
   env: Record<string, string | undefined> = process.env,
+  timeoutMs = SFU_TIMEOUT_MS,
 ): Promise<SfuAnswer> {
   let url: URL;
   try {
@@ -33,12 +34,12 @@ export async function sfuGet(
       cache: 'no-store',
       redirect: 'error',
       headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(SFU_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
     const message = timedOut
-      ? `media node did not answer within ${SFU_TIMEOUT_MS / 1000} s`
+      ? `media node did not answer within ${timeoutMs / 1000} s`
       : 'media node unreachable';
     return { ok: false, response: json({ error: message }, 502) };
   }
@@ -47,7 +48,7 @@ export async function sfuGet(
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
     const message = timedOut
-      ? `media node did not answer within ${SFU_TIMEOUT_MS / 1000} s`
+      ? `media node did not answer within ${timeoutMs / 1000} s`
       : `media node sent a malformed answer (HTTP ${response.status})`;
     return { ok: false, response: json({ error: message }, 502) };
   }

@@ -1,5 +1,6 @@
-import { errorText, type PlacementAnswer, placementOf } from '../fabric/fabricNodes.ts';
-import { json, sfuGet } from '../fabric/sfu.ts';
+import type { PlacementAnswer } from '../fabric/fabricNodes.ts';
+import { json } from '../fabric/sfu.ts';
+import { placeViewer } from './place.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -30,21 +31,7 @@ export async function GET(request: Request): Promise<Response> {
     return json({ error: `exclude is up to ${MAX_EXCLUDE} comma-separated node ids` }, 400);
   }
 
-  const query = new URLSearchParams();
-  if (region !== undefined) query.set('region', region);
-  if (exclude.length > 0) query.set('exclude', exclude.join(','));
-  const search = query.size > 0 ? `?${query}` : '';
-  const answer = await sfuGet(`/placement${search}`);
-  if (!answer.ok) return answer.response;
-  const { status, body } = answer;
-  if (status === 400 || status === 503) {
-    return json(
-      { error: errorText(body) ?? (status === 400 ? 'bad placement query' : 'no media node') },
-      status,
-    );
-  }
-  if (status !== 200) return json({ error: `media node answered HTTP ${status}` }, 502);
-  const placed = placementOf(body);
-  if (!placed) return json({ error: 'media node sent a malformed placement' }, 502);
-  return json(placed satisfies PlacementAnswer);
+  const placed = await placeViewer({ region, exclude });
+  if (!placed.ok) return placed.response;
+  return json(placed.placement satisfies PlacementAnswer);
 }
