@@ -8,3 +8,12 @@ export function LevelText({ cell, label }: { cell: HealthCell; label: string }) 
     </span>
   );
 }
+
+/** The same as a table cell (the Health and Recording tables). */
+export function LevelCell({ cell, label }: { cell: HealthCell; label: string }) {
+  return (
+    <td className={`health-cell health-${cell.level}`} data-level={cell.level} data-label={label}>
+      {cell.text}
+    </td>
+  );
+}

@@ -1,19 +1,11 @@
 'use client';
 
 import { planRecords } from '@microstudio/protocol';
-import { LevelText } from '../../components/LevelText.tsx';
+import { LevelCell, LevelText } from '../../components/LevelText.tsx';
 import { edgeLatencyCell } from '../../lib/edgeLatency.ts';
-import { edgeSummary, type HealthCell, healthRows } from '../../lib/health.ts';
+import { edgeSummary, healthRows } from '../../lib/health.ts';
 import { recorderSummary } from '../../lib/recording.ts';
 import { useControlStore } from '../../stores/controlStore.ts';
-
-function Cell({ cell, label }: { cell: HealthCell; label: string }) {
-  return (
-    <td className={`health-cell health-${cell.level}`} data-level={cell.level} data-label={label}>
-      {cell.text}
-    </td>
-  );
-}
 
 /**
  * The on-site technician's view: per source what the node receives (bitrate, loss, quality) and
@@ -55,11 +47,11 @@ export function HealthPanel() {
             {rows.map((row) => (
               <tr key={row.sourceId} data-source-id={row.sourceId}>
                 <th scope="row">{row.name}</th>
-                <Cell cell={row.bitrate} label="bitrate" />
-                <Cell cell={row.loss} label="loss" />
-                <Cell cell={row.battery} label="battery" />
-                <Cell cell={row.network} label="network" />
-                <Cell cell={row.quality} label="quality" />
+                <LevelCell cell={row.bitrate} label="bitrate" />
+                <LevelCell cell={row.loss} label="loss" />
+                <LevelCell cell={row.battery} label="battery" />
+                <LevelCell cell={row.network} label="network" />
+                <LevelCell cell={row.quality} label="quality" />
               </tr>
             ))}
           </tbody>

@@ -1,7 +1,7 @@
 'use client';
 
 import type { RefObject } from 'react';
-import { LevelText } from '../../components/LevelText.tsx';
+import { LevelCell, LevelText } from '../../components/LevelText.tsx';
 import type { ControlController } from '../../controllers/controlController.ts';
 import {
   diskCell,
@@ -81,13 +81,7 @@ export function RecordPanel({ controller }: { controller: RefObject<ControlContr
                     Record
                   </button>
                 </td>
-                <td
-                  className={`health-cell health-${row.state.level}`}
-                  data-level={row.state.level}
-                  data-label="state"
-                >
-                  {row.state.text}
-                </td>
+                <LevelCell cell={row.state} label="state" />
                 <td data-label="duration">{row.duration}</td>
                 <td data-label="size">{row.size}</td>
               </tr>
