@@ -41,6 +41,12 @@ export class DiskGuard {
     return this.#last;
   }
 
+  /** The latest check as the control room gets it (its `problem` goes to the errors list). */
+  get status(): RecorderStatus['disk'] {
+    const { problem: _problem, ...disk } = this.#last;
+    return disk;
+  }
+
   /** Whether new segments may be written now (by the latest check). */
   get writable(): boolean {
     return this.#last.state === 'ok' || this.#last.state === 'low';

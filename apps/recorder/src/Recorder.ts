@@ -11,6 +11,9 @@ import { TrackRecorder } from './TrackRecorder.ts';
 import type { Uploader } from './Uploader.ts';
 import type { UploadJournal } from './UploadJournal.ts';
 
+/** This recorder process in status reports. */
+export const RECORDER_ID = `${hostname()}:${process.pid}`;
+
 /** A track whose ffmpeg died is tried again after this long (not in a tight loop). */
 const RETRY_FAILED_MS = 5000;
 
@@ -44,7 +47,7 @@ export class Recorder {
   /** producerId → when its ffmpeg last died. */
   readonly #failedAt = new Map<string, number>();
   readonly errors = new RecentErrors();
-  readonly recorderId = `${hostname()}:${process.pid}`;
+  readonly recorderId = RECORDER_ID;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -148,11 +151,10 @@ export class Recorder {
         ...(track.failure ? { error: track.failure.slice(0, 500) } : {}),
       })),
     );
-    const { problem: _problem, ...disk } = this.#o.disk.last;
     return {
       recorderId: this.recorderId,
       at: Date.now(),
-      disk,
+      disk: this.#o.disk.status,
       uploads: this.#uploads(),
       tracks: tracks.slice(0, 64),
       errors: this.errors.list(),

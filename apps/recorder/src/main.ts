@@ -1,5 +1,4 @@
 import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@microstudio/config';
@@ -9,7 +8,7 @@ import { journalFile } from './journalFile.ts';
 import { createLogger, type Logger } from './log.ts';
 import { NodeClient } from './NodeClient.ts';
 import { PortAllocator } from './ports.ts';
-import { Recorder } from './Recorder.ts';
+import { RECORDER_ID, Recorder } from './Recorder.ts';
 import { recover } from './Recovery.ts';
 import { Retention } from './Retention.ts';
 import { createS3Client } from './s3.ts';
@@ -173,15 +172,14 @@ async function usableDirectory(
   log: Logger,
 ): Promise<void> {
   for (;;) {
-    const report = await disk.check();
-    if (report.state !== 'error') return;
-    const { problem, ...diskStatus } = report;
+    const { state, problem } = await disk.check();
+    if (state !== 'error') return;
     log.error('recordings directory unusable; retrying', { dir, problem, retryInMs: DIR_RETRY_MS });
     await node
       .report(roomId, {
-        recorderId: `${hostname()}:${process.pid}`,
+        recorderId: RECORDER_ID,
         at: Date.now(),
-        disk: diskStatus,
+        disk: disk.status,
         uploads: { state: 'off', bucket: null, pending: 0, pendingBytes: 0, confirmed: 0, lastError: null },
         tracks: [],
         errors: [{ at: Date.now(), message: (problem ?? 'recordings directory unusable').slice(0, 500) }],
