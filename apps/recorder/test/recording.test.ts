@@ -8,17 +8,20 @@ import { createLogger } from '../src/log.ts';
 import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import { type SegmentSidecar, TrackRecorder } from '../src/TrackRecorder.ts';
-import { ffmpegCamera, run, startMediaNode } from './media.ts';
+import { run, startMediaNode } from './media.ts';
+import { encodeClip, type Vp8Clip, vp8Camera } from './vp8.ts';
 
 const SECRET = 'recorder-test-secret-0123';
 const SEGMENT_SECONDS = 10;
 const FRAME = 1 / 30;
 let node: MediaNode;
 let dir: string;
+let clip: Vp8Clip;
 
 before(async () => {
   node = await startMediaNode(SECRET);
   dir = await mkdtemp(join(tmpdir(), 'microstudio-rec-'));
+  clip = await encodeClip(join(dir, 'clip.ivf'), { frames: 300, bitrate: '800k' });
 });
 
 after(async () => {
@@ -40,13 +43,15 @@ async function probe(file: string): Promise<{ codec: string; duration: number }>
   return { codec: stream.codec_name, duration: Number(stream.nb_read_frames) * FRAME };
 }
 
-test('records two ffmpeg-fed VP8 sources for ~25 s into 10 s WebM segments that play alone, with show-clock sidecars', async () => {
+test('records two VP8 sources for ~25 s into 10 s WebM segments that play alone, with show-clock sidecars', async () => {
   const room = await node.registry.open('show');
-  // Live encoders (a looped pre-encoded clip, as the render test uses, once broke the sidecars'
-  // exact contiguity in CI: not understood yet, see the session note). On a box starved of CPU a
-  // live encoder falls behind real time and the recording holds less media than wall time.
-  const camA = await ffmpegCamera(room, 'cam-a');
-  const camB = await ffmpegCamera(room, 'cam-b');
+  // Senders paced by the show clock (a pre-encoded clip looped with continuous RTP timestamps, as
+  // the clock and crash tests use): media keeps wall time on a busy box. Live libvpx encoders fell
+  // behind real time in CI (10 s of media in 25 s); an ffmpeg `-stream_loop -c copy` sender once
+  // broke the sidecars' exact contiguity.
+  const t0 = Date.now() + 300;
+  const camA = await vp8Camera(room, 'cam-a', clip, t0);
+  const camB = await vp8Camera(room, 'cam-b', clip, t0);
   const client = new NodeClient(node.url, SECRET);
   const ports = new PortAllocator('127.0.0.1', 47000 + Math.floor(Math.random() * 4000) * 2);
   const finished: { path: string; sidecar: SegmentSidecar }[] = [];
