@@ -2,7 +2,8 @@
  * Join-to-first-frame, as a new viewer feels it: from opening /watch (navigation start) to the
  * first presented frame of the program video, over JOINS fresh browser contexts (cold cache, new
  * connection each). Split by the SDK's performance marks (packages/client/src/session.ts):
- *   page load       navigation start → DOMContentLoaded
+ *   page load       navigation start → DOMContentLoaded (split: the server's first byte, the rest
+ *                   of the HTML, parsing to DOMContentLoaded)
  *   app start       DOMContentLoaded → room:join sent (hydration, socket.io connect)
  *   join            room:join sent → acknowledged
  *   consume         join acknowledged → first video consumer created (transport:create, consumer:create)
@@ -50,7 +51,18 @@ interface Sample {
   phases: Record<string, number | undefined>;
 }
 
-const phaseNames = ['page load', 'app start', 'join', 'consume', 'transport', 'first frame', 'decode+render'];
+const phaseNames = [
+  'page load',
+  '  server (first byte)',
+  '  html streamed',
+  '  parse → DOMContentLoaded',
+  'app start',
+  'join',
+  'consume',
+  'transport',
+  'first frame',
+  'decode+render',
+];
 
 const studio = startStudio('join');
 const browser = await chromium.launch({
@@ -105,6 +117,8 @@ try {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       return {
         dcl: nav?.domContentLoadedEventEnd,
+        ttfb: nav?.responseStart,
+        html: nav?.responseEnd,
         joinSent: first('microstudio:join-sent'),
         joinAcked: first('microstudio:join-acked'),
         consumer: first('microstudio:consumer-created:video'),
@@ -117,6 +131,9 @@ try {
       total: frame.presented,
       phases: {
         'page load': marks.dcl,
+        '  server (first byte)': marks.ttfb,
+        '  html streamed': span(marks.ttfb, marks.html),
+        '  parse → DOMContentLoaded': span(marks.html, marks.dcl),
         'app start': span(marks.dcl, marks.joinSent),
         join: span(marks.joinSent, marks.joinAcked),
         consume: span(marks.joinAcked, marks.consumer),

@@ -9,13 +9,8 @@ import {
 import { inviteFromUrl } from '../lib/invite.ts';
 import { createViewerLocator } from '../lib/placement.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
-import {
-  parseWatchOptions,
-  WATCH_OPTIONS_ATTRIBUTE,
-  type WatchOptions,
-  watchOptionsJson,
-} from '../lib/watchOptions.ts';
-import { initialWatchState, useWatchStore } from '../stores/watchStore.ts';
+import type { WatchOptions } from '../lib/watchOptions.ts';
+import { initialWatchState, watchStore } from '../stores/watchStore.ts';
 
 export interface WatchController {
   /** The browser refused to play with sound: fall back to muted playback. */
@@ -24,43 +19,17 @@ export interface WatchController {
   dispose(): void;
 }
 
-/** A controller started before React hydrated the page, until the page's effect takes it. */
-let early: { key: string; controller: WatchController } | null = null;
-/** The page's effect has run: nothing starts early any more. */
-let adopted = false;
-
 /**
- * Starts the watch page's controller from the options the server wrote into the page, before
- * React hydrates it (instrumentation-client.ts runs this on a full load of /watch): joining
- * then overlaps hydration instead of following it. The page's effect adopts it through
- * createWatchController(). Does nothing without the page's options.
+ * The /watch page's controller (viewer/main.ts starts it as soon as the page's one script runs):
+ * joins as viewer and keeps program and preview consumed so cuts are instant.
  */
-export function startWatchBeforeHydration(): void {
-  const start = () => {
-    if (adopted || early) return;
-    const element = document.querySelector(`[${WATCH_OPTIONS_ATTRIBUTE}]`);
-    const options = parseWatchOptions(element?.getAttribute(WATCH_OPTIONS_ATTRIBUTE));
-    if (options) early = { key: watchOptionsJson(options), controller: startWatch(options) };
-  };
-  if (document.querySelector(`[${WATCH_OPTIONS_ATTRIBUTE}]`) || document.readyState !== 'loading') start();
-  else document.addEventListener('DOMContentLoaded', start, { once: true });
-}
-
-/**
- * The /watch page's controller: the one started before hydration for the same options, or a new
- * one. Joins as viewer and keeps program and preview consumed so cuts are instant.
- */
-export function createWatchController(options: WatchOptions): WatchController {
-  adopted = true;
-  const started = early;
-  early = null;
-  if (started && started.key === watchOptionsJson(options)) return started.controller;
-  started?.controller.dispose();
-  return startWatch(options);
-}
-
-function startWatch({ room, region, atSite = false, placement = null }: WatchOptions): WatchController {
-  const store = useWatchStore;
+export function createWatchController({
+  room,
+  region,
+  atSite = false,
+  placement = null,
+}: WatchOptions): WatchController {
+  const store = watchStore;
   store.setState({ ...initialWatchState, room });
   let token = '';
   try {

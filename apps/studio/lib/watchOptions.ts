@@ -13,8 +13,8 @@ export interface WatchOptions {
 }
 
 /**
- * The watch page's element carries its WatchOptions as JSON in this attribute, so a controller can
- * start from them before React hydrates the page (controllers/watchController.ts).
+ * The watch page's element carries its WatchOptions as JSON in this attribute: the server writes
+ * them (app/watch/html.ts), the page's script starts its controller from them (viewer/main.ts).
  */
 export const WATCH_OPTIONS_ATTRIBUTE = 'data-watch';
 

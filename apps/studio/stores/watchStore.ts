@@ -1,6 +1,6 @@
 import type { ConnectionState } from '@microstudio/client';
 import type { ProgramState } from '@microstudio/protocol';
-import { create } from 'zustand';
+import { createStore } from 'zustand/vanilla';
 import type { Placement } from '../lib/placement.ts';
 
 export interface WatchState {
@@ -34,5 +34,8 @@ export const initialWatchState: WatchState = {
   uplink: null,
 };
 
-/** The /watch page's one store. Written by controllers/watchController only. */
-export const useWatchStore = create<WatchState>()(() => initialWatchState);
+/**
+ * The /watch page's one store (a plain store: the page has no React, see viewer/). Written by
+ * controllers/watchController only; rendered by viewer/view.ts.
+ */
+export const watchStore = createStore<WatchState>()(() => initialWatchState);

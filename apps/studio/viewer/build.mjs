@@ -1,0 +1,66 @@
+// Builds the /watch page's script (viewer/main.ts) into public/viewer/, before `next build`:
+// one ES module for the page plus the chunks it loads later (mediasoup-client during the join),
+// content-hashed, and a manifest app/watch/route.ts reads to write the page.
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(appDir, 'public', 'viewer');
+
+/**
+ * zod exports every one of its ~40 message locales through its namespace object, which esbuild
+ * cannot drop (Next's bundler does): ~250 KB of a viewer's script. Nothing here switches zod's
+ * language, so its locale index gives English only (the locale zod configures by default).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${join('node_modules', 'zod')}`)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+const result = await build({
+  entryPoints: { watch: join(appDir, 'viewer', 'main.ts') },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome111', 'firefox120', 'safari16'],
+  minify: true,
+  sourcemap: 'linked',
+  outdir,
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  metafile: true,
+  plugins: [zodEnglishOnly],
+  logLevel: 'warning',
+});
+
+const url = (file) => `/${relative(join(appDir, 'public'), join(appDir, file)).split('\\').join('/')}`;
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
+const entry = outputs.find(([, output]) => output.entryPoint);
+if (!entry) throw new Error('viewer build: no entry output');
+// Every other chunk is loaded by the entry (statically or during the join): preloading them all
+// lets the browser fetch them while it runs the entry.
+const chunks = outputs.filter(([file]) => file !== entry[0]).map(([file]) => url(file));
+// The stylesheet the React pages use (plain CSS), inlined into the page by the route.
+await copyFile(join(appDir, 'app', 'globals.css'), join(outdir, 'watch.css'));
+await writeFile(
+  join(outdir, 'manifest.json'),
+  `${JSON.stringify({ script: url(entry[0]), chunks, stylesheet: 'watch.css' }, null, 2)}\n`,
+);
+const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+console.log(`viewer: ${url(entry[0])} + ${chunks.length} chunk(s), ${Math.round(bytes / 1024)} KB`);
