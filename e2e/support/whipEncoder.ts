@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type MediaStreamTrack, type RTCPeerConnection, RtpPacket } from 'werift';
+import { type MediaStreamTrack, type RTCPeerConnection, RtpPacket, useH264, useNACK, usePLI } from 'werift';
 import { closeLeftoverWeriftSockets, wherift } from '../../sfu/test/support/whipPublisher.ts';
 
 export { closeLeftoverWeriftSockets };
@@ -23,6 +23,12 @@ export interface WhipEncoderOptions {
   name: string;
   width?: number;
   height?: number;
+  /**
+   * The H.264 profile: constrained baseline (what OBS signals) by default, or High (what
+   * hardware encoders often send), offered as profile-level-id 640c1f and encoded with the
+   * tools that make x264 signal High (CABAC, 8x8 transform).
+   */
+  profile?: 'baseline' | 'high';
 }
 
 export interface WhipEncoder {
@@ -133,7 +139,18 @@ export async function startWhipEncoder(options: WhipEncoderOptions): Promise<Whi
     ]);
     sockets.push(videoRtp, videoRtcp, audioRtp, audioRtcp);
 
-    const encoder = await wherift('127.0.0.1');
+    const high = options.profile === 'high';
+    const encoder = await wherift(
+      '127.0.0.1',
+      high
+        ? {
+            video: useH264({
+              parameters: 'profile-level-id=640c1f;packetization-mode=1;level-asymmetry-allowed=1',
+              rtcpFeedback: [useNACK(), usePLI()],
+            }),
+          }
+        : {},
+    );
     pc = encoder.pc;
     const url = `${options.nodeUrl}/whip/${encodeURIComponent(options.room)}?${new URLSearchParams({ name: options.name })}`;
     const res = await fetch(url, {
@@ -175,9 +192,11 @@ export async function startWhipEncoder(options: WhipEncoderOptions): Promise<Whi
       ...['-hide_banner', '-nostdin', '-loglevel', 'warning'],
       ...['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30`],
       ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-      // Video: what OBS/hardware encoders send over WHIP — H.264 constrained baseline, no
-      // B-frames, a key frame every second (SPS/PPS in band before each IDR), packetization-mode 1.
-      ...['-map', '0:v', '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast'],
+      // Video: what OBS/hardware encoders send over WHIP — H.264 constrained baseline (or High),
+      // no B-frames, a key frame every second (SPS/PPS in band before each IDR), packetization-mode 1.
+      ...['-map', '0:v', '-c:v', 'libx264', '-profile:v', high ? 'high' : 'baseline', '-preset', 'veryfast'],
+      // x264 signals the lowest profile its tools need: CABAC and the 8x8 transform make it High.
+      ...(high ? ['-x264-params', 'cabac=1:8x8dct=1'] : []),
       ...['-tune', 'zerolatency', '-g', '30', '-pix_fmt', 'yuv420p'],
       ...['-b:v', '800k', '-maxrate', '800k', '-bufsize', '400k'],
       ...['-bsf:v', 'h264_mp4toannexb', '-f', 'rtp', rtp(videoRtp, videoRtcp)],

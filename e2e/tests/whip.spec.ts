@@ -27,26 +27,30 @@ test.afterAll(() => {
   closeLeftoverWeriftSockets();
 });
 
-/** Codecs (mimeType) of the page's inbound video streams that have decoded frames (getStats). */
-async function decodedVideoCodecs(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
+/**
+ * Codecs of the page's inbound video streams that have decoded frames (getStats): the mimeType,
+ * or with `fmtp` the mimeType and the codec's a=fmtp line (`video/H264 level-asymmetry…`).
+ */
+async function decodedVideoCodecs(page: Page, fmtp = false): Promise<string[]> {
+  return page.evaluate(async (withFmtp) => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
     const codecs = new Set<string>();
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
-      const mimeTypes = new Map<string, string>();
+      const names = new Map<string, string>();
       const decoding: string[] = [];
       (await pc.getStats()).forEach((s) => {
-        if (s.type === 'codec') mimeTypes.set(s.id, s.mimeType);
+        if (s.type === 'codec')
+          names.set(s.id, withFmtp ? `${s.mimeType} ${s.sdpFmtpLine ?? ''}`.trim() : s.mimeType);
         if (s.type === 'inbound-rtp' && s.kind === 'video' && s.framesDecoded > 0) decoding.push(s.codecId);
       });
       for (const id of decoding) {
-        const mimeType = mimeTypes.get(id);
-        if (mimeType) codecs.add(mimeType);
+        const name = names.get(id);
+        if (name) codecs.add(name);
       }
     }
     return [...codecs].sort();
-  });
+  }, fmtp);
 }
 
 /** Waits until the video shows decoded frames of the WHIP source at its size, and they advance. */
@@ -142,4 +146,33 @@ test('a publisher that is not our code publishes H.264 + Opus over WHIP; the sou
   await expect
     .poll(() => decodedVideoCodecs(watch), { message: 'the watch page decodes H.264' })
     .toContain('video/H264');
+});
+
+test('a High-profile H.264 publisher (x264 High, offered as 640c1f) decodes in the control room', async ({
+  newContext,
+}) => {
+  const room = uniqueRoom('whip-high');
+  const control = await openControl(await newContext(), room);
+  const cameraInvite = await createInvite(control, 'camera');
+  encoder = await startWhipEncoder({
+    nodeUrl: `http://127.0.0.1:${ports.sfu}`,
+    room,
+    token: cameraInvite,
+    name: SOURCE_NAME,
+    width: WIDTH,
+    height: HEIGHT,
+    profile: 'high',
+  });
+  const whip = encoder;
+  await expect
+    .poll(() => whip.relayed().video, { message: `ffmpeg sends High-profile RTP\n${whip.log()}` })
+    .toBeGreaterThan(50);
+  const tile = control.getByLabel(`${SOURCE_NAME} multiview`);
+  await expectDecoding(tile, 'multiview tile (High)');
+  await expectFramesDecodedGrow(control, 30, 'control room framesDecoded grows (getStats, High)');
+  // The node forwards the High bitstream under the router's Main label (4d00xx); Chromium's
+  // decoder reads the real profile from the SPS.
+  await expect
+    .poll(() => decodedVideoCodecs(control, true), { message: 'the control room decodes H.264 (Main label)' })
+    .toContainEqual(expect.stringMatching(/^video\/H264 .*profile-level-id=4d00/));
 });

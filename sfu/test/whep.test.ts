@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TokenIssuer } from '@microstudio/auth';
-import { RTCPeerConnection, useH264, useNACK, useOPUS, usePLI } from 'werift';
+import { type MediaStreamTrack, RTCPeerConnection, useH264, useNACK, useOPUS, usePLI } from 'werift';
 import { LocalFabric } from '../src/fabric/LocalFabric.ts';
 import { silentLogger } from '../src/log.ts';
 import type { MediaNode } from '../src/node.ts';
@@ -20,6 +20,9 @@ import {
 import { WhepService } from '../src/whep/WhepService.ts';
 import { createWhepHandler } from '../src/whep/whepHttp.ts';
 import { type Joined, joinAs, must, sleep, startTestNode, TEST_TOKEN_SECRET, tokenFor } from './helpers.ts';
+import { type FfmpegVideo, ffmpegVideoInto } from './support/ffmpegVideo.ts';
+import { decodeH264, depacketizeH264 } from './support/h264Decode.ts';
+import { checkPatch, SDPFRAG } from './support/icePatch.ts';
 import { closeLeftoverWeriftSockets, feed, wherift } from './support/whipPublisher.ts';
 
 const MARK_A = 0xa1;
@@ -106,6 +109,8 @@ interface Received {
   nal: number;
   /** The last payload byte: the source's mark (slices and Opus frames). */
   mark: number;
+  /** The RTP payload itself (for depacketizing and decoding). */
+  payload: Buffer;
 }
 
 interface Player {
@@ -142,6 +147,7 @@ async function wherep(): Promise<Player> {
         marker: rtp.header.marker,
         nal: (payload[0] ?? 0) & 0x1f,
         mark: payload[payload.length - 1] ?? -1,
+        payload,
       });
     });
   });
@@ -414,20 +420,124 @@ describe('WHEP playback at a site', () => {
     assert.deepEqual(counts(), before);
   });
 
-  it('answers CORS preflight with Accept-Post and refuses PATCH with 405', async () => {
+  it('PATCH on a live WHEP session (the WHIP semantics): trickle 204, If-Match 428/412, ICE restart 200 that the player follows', async () => {
+    const player = await wherep();
+    const token = await tokenFor(node, roomId, 'viewer');
+    try {
+      const posted = await post(`${node.url}/whep/${roomId}`, player.offer, token);
+      assert.equal(posted.status, 201, posted.body);
+      const location = posted.headers.get('location') ?? '';
+      await connectPlayer(player, posted.body);
+      const session = node.whep.session(roomId, location.split('/').pop() ?? '');
+      assert.ok(session);
+      await checkPatch({
+        url: `${node.url}${location}`,
+        token,
+        etag: posted.headers.get('etag') ?? '',
+        pc: player.pc,
+        offer: player.offer,
+        answer: posted.body,
+        transport: session.transport,
+        // Packets the player receives: the program keeps playing across the restart.
+        flowing: async () => player.video.length + player.audio.length,
+      });
+      assert.equal(await remove(node, location, token), 200);
+    } finally {
+      await player.pc.close();
+    }
+  });
+
+  for (const { profile, offered, encoder: kind, routerProfile } of [
+    { profile: 'Main', offered: '4d401f', encoder: 'h264-main', routerProfile: '4d001f' },
+    { profile: 'High', offered: '640c1f', encoder: 'h264-high', routerProfile: '4d001f' },
+  ] as const)
+    it(`plays real H.264 ${profile} frames (libx264 via a WHIP publisher offering ${offered}) that a decoder decodes at the player`, async () => {
+      // A third source: werift publishing what ffmpeg's libx264 encodes, played as an iso feed so
+      // the program of the other tests is left alone.
+      const encoder = await wherift('127.0.0.1', {
+        video: useH264({
+          parameters: `profile-level-id=${offered};packetization-mode=1;level-asymmetry-allowed=1`,
+          rtcpFeedback: [useNACK(), usePLI()],
+        }),
+      });
+      const camToken = await tokenFor(node, roomId, 'camera');
+      const published = await post(
+        `${node.url}/whip/${roomId}?name=Real%20${profile}`,
+        encoder.offer,
+        camToken,
+      );
+      assert.equal(published.status, 201, published.body);
+      const sourceLocation = published.headers.get('location') ?? '';
+      const sourceId = sourceLocation.split('/').pop() ?? '';
+      // The node labels it with the router profile it matches (Main for both: see routerH264ProfileFor).
+      const producer = [
+        ...(node.registry
+          .get(roomId)
+          ?.peers()
+          .find((p) => p.clientId === sourceId)
+          ?.producers.values() ?? []),
+      ].find((e) => e.producer.kind === 'video')?.producer;
+      assert.equal(producer?.rtpParameters.codecs[0]?.parameters?.['profile-level-id'], routerProfile);
+      const player = await wherep();
+      const token = await tokenFor(node, roomId, 'director');
+      let video: FfmpegVideo | undefined;
+      try {
+        const connected = new Promise<void>((resolve) => {
+          encoder.pc.connectionStateChange.subscribe((state) => {
+            if (state === 'connected') resolve();
+          });
+        });
+        await encoder.pc.setRemoteDescription({ type: 'answer', sdp: published.body });
+        await connected;
+        const track: MediaStreamTrack = encoder.video;
+        const payloadType = encoder.pc.getSenders().find((s) => s.track === track)?.codec?.payloadType;
+        assert.ok(payloadType !== undefined);
+        video = await ffmpegVideoInto(track, payloadType, kind);
+        const posted = await post(`${node.url}/whep/${roomId}?source=${sourceId}`, player.offer, token);
+        assert.equal(posted.status, 201, posted.body);
+        await connectPlayer(player, posted.body);
+        const feeder = video;
+        // About three seconds of 30 fps video, from the first key frame on.
+        await waitFor(
+          () => player.video.filter((p) => p.marker).length >= 90,
+          15_000,
+          `real frames at the player (${feeder.relayed()} relayed; ${feeder.log()})`,
+        );
+        const decoded = await decodeH264(depacketizeH264(player.video.map((p) => p.payload)));
+        assert.equal(decoded.profile, profile, `the SPS the player received is libx264’s ${profile} profile`);
+        assert.deepEqual([decoded.width, decoded.height], [320, 240]);
+        // Every frame the player got whole decodes (a frame before the first key frame may not).
+        assert.ok(
+          decoded.frames >= 85,
+          `ffmpeg decoded ${decoded.frames} frames of what the player received`,
+        );
+        assert.equal(await remove(node, posted.headers.get('location') ?? '', token), 200);
+      } finally {
+        await video?.stop();
+        await player.pc.close();
+        await remove(node, sourceLocation, camToken);
+        await encoder.pc.close();
+      }
+    });
+
+  it('answers GET with 204 and CORS preflight with Accept-Post; the Allow lists agree', async () => {
+    const get = await fetch(`${node.url}/whep/${roomId}`);
+    assert.equal(get.status, 204);
     const options = await fetch(`${node.url}/whep/${roomId}`, { method: 'OPTIONS' });
     assert.equal(options.status, 204);
     assert.equal(options.headers.get('accept-post'), 'application/sdp');
-    assert.equal(options.headers.get('access-control-allow-origin'), '*');
-    assert.match(options.headers.get('access-control-allow-methods') ?? '', /POST/);
+    assert.equal(options.headers.get('allow'), 'POST, GET, HEAD, OPTIONS');
+    // No Origin: not a browser, no CORS grant needed (and none given to other sites).
+    assert.equal(options.headers.get('access-control-allow-origin'), null);
+    const session = await fetch(`${node.url}/whep/${roomId}/some-session`, { method: 'PUT' });
+    assert.equal(session.status, 405);
+    assert.equal(session.headers.get('allow'), 'PATCH, DELETE, GET, HEAD, OPTIONS');
     const patch = await fetch(`${node.url}/whep/${roomId}/some-session`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/trickle-ice-sdpfrag' },
+      headers: { authorization: 'Bearer x', 'content-type': SDPFRAG, 'if-match': '*' },
       body: 'a=end-of-candidates\r\n',
     });
-    assert.equal(patch.status, 405);
-    assert.match(patch.headers.get('allow') ?? '', /DELETE/);
-    assert.match(await patch.text(), /trickle ICE/);
+    assert.equal(patch.status, 404);
   });
 
   describe('refusals leave nothing allocated', () => {
@@ -567,7 +677,6 @@ describe('WHEP playback at an edge (site and edge in one process)', () => {
   before(async () => {
     fabric = new LocalFabric();
     const shared = {
-      MICROSTUDIO_NODE_SECRET: 'whep-test-node-secret-0123456789',
       MICROSTUDIO_HEARTBEAT_MS: '200',
       MICROSTUDIO_PIPE_PORT_MIN: '47200',
       MICROSTUDIO_PIPE_PORT_MAX: '47299',

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hasGrant } from '@microstudio/auth';
 import type { types } from 'mediasoup';
 import type { Authenticator } from '../auth/Authenticator.ts';
@@ -7,6 +7,7 @@ import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { PeerSink } from '../rooms/types.ts';
+import { IceSession } from '../whip/IceSession.ts';
 import { parseOffer } from '../whip/sdpOffer.ts';
 import type { WorkerPool } from '../workers/WorkerPool.ts';
 import { NotAcceptableError, WhepError } from './errors.ts';
@@ -32,7 +33,10 @@ export const EDGE_UPSTREAM_WAIT_MS = 3_000;
 export interface WhepSession {
   readonly id: string;
   readonly roomId: string;
+  /** The ICE session's entity-tag (changes with each ICE restart). */
   readonly etag: string;
+  /** Trickle ICE and ICE restarts (PATCH). */
+  readonly ice: IceSession;
   readonly room: Room;
   readonly peer: Peer;
   /** What it plays: the room's program, or a named source. */
@@ -227,10 +231,14 @@ export class WhepService {
         transport,
         remoteRole === 'client' ? 'passive' : 'active',
       );
+      const ice = new IceSession(transport, offer.iceUfrag);
       session = {
         id,
         roomId: request.roomId,
-        etag: `"${randomBytes(8).toString('hex')}"`,
+        get etag() {
+          return ice.etag;
+        },
+        ice,
         room,
         peer,
         selector,

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { displayNameSchema, ErrorCode } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
 import type { Authenticator } from '../auth/Authenticator.ts';
@@ -8,7 +8,8 @@ import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { PeerSink } from '../rooms/types.ts';
-import { UnsupportedCodecError, WhipError } from './errors.ts';
+import { UnprocessableOfferError, UnsupportedCodecError, WhipError } from './errors.ts';
+import { IceSession } from './IceSession.ts';
 import { type AcceptedMedia, mapOfferMedia } from './offerMapping.ts';
 import { buildAnswer } from './sdpAnswer.ts';
 import { type OfferMedia, parseOffer } from './sdpOffer.ts';
@@ -21,7 +22,10 @@ const RECOVERY_WAIT_MS = 3_000;
 export interface WhipSession {
   readonly id: string;
   readonly roomId: string;
+  /** The ICE session's entity-tag (changes with each ICE restart). */
   readonly etag: string;
+  /** Trickle ICE and ICE restarts (PATCH). */
+  readonly ice: IceSession;
   readonly room: Room;
   readonly peer: Peer;
   readonly transport: types.WebRtcTransport;
@@ -32,6 +36,11 @@ export interface WhipServiceOptions {
   auth: Authenticator;
   logger: Logger;
   connectTimeoutMs?: number;
+  /**
+   * This node is an edge: its rooms are viewer-only mirrors of the site's, so WHIP is refused
+   * before a room is opened for it (a mirror opened for a refused publisher would stay open).
+   */
+  edge?: boolean | undefined;
 }
 
 export interface PublishRequest {
@@ -73,24 +82,28 @@ export class WhipService {
   }
 
   async publish(request: PublishRequest): Promise<{ session: WhipSession; answer: string }> {
+    if (this.#opts.edge)
+      throw new WhipError(
+        403,
+        'this is an edge node, it serves viewers only: publish over WHIP at the site node',
+      );
     const id = randomUUID();
     const { claims, commit } = await this.authorize(request.token, request.roomId, id);
     const offer = parseOffer(request.sdp);
     const name = displayNameSchema.safeParse(request.name ?? claims.label ?? `WHIP ${id.slice(0, 4)}`);
     if (!name.success) throw new WhipError(400, 'the name must be 1 to 64 characters');
-    // Refuse an offer without an accepted codec before a room is opened for it.
-    const noExtensions = { codecs: [], headerExtensions: [] };
-    if (!offer.media.some((media) => mapOfferMedia(media, noExtensions) !== undefined))
-      throw new UnsupportedCodecError();
+    // The whole offer is judged before a room is opened for it: every m-section must be accepted.
+    assertIngestible(offer.media);
     const room = await this.#opts.registry.open(request.roomId);
     await room.whenReady(RECOVERY_WAIT_MS);
     // Header extensions are matched against the router before anything is allocated in the room.
     const accepted = new Map<OfferMedia, AcceptedMedia>();
     for (const media of offer.media) {
+      if (media.port === 0) continue;
       const mapped = mapOfferMedia(media, room.rtpCapabilities);
-      if (mapped) accepted.set(media, mapped);
+      if (!mapped) throw new UnprocessableOfferError(`m-section ${media.mid ?? '?'} has no accepted codec`);
+      accepted.set(media, mapped);
     }
-    if (accepted.size === 0) throw new UnsupportedCodecError();
     const sink: PeerSink = { notify: () => {}, detached: () => this.#forget(id) };
     const peer = room.join({ role: 'camera', displayName: name.data, clientId: id, sink });
     try {
@@ -111,10 +124,14 @@ export class WhipService {
         });
       }
       const answer = buildAnswer(offer, accepted, transport, remoteRole === 'client' ? 'passive' : 'active');
+      const ice = new IceSession(transport, offer.iceUfrag);
       const session: WhipSession = {
         id,
         roomId: request.roomId,
-        etag: `"${randomBytes(8).toString('hex')}"`,
+        get etag() {
+          return ice.etag;
+        },
+        ice,
         room,
         peer,
         transport,
@@ -168,4 +185,34 @@ export class WhipService {
   #forget(sessionId: string): void {
     this.#sessions.delete(sessionId);
   }
+}
+
+/** Why the node would reject this m-section, or undefined when it accepts it. */
+function rejection(media: OfferMedia): string | undefined {
+  if (media.type !== 'audio' && media.type !== 'video')
+    return `is ${media.type.slice(0, 16)}, not audio or video`;
+  if (media.direction === 'recvonly' || media.direction === 'inactive')
+    return `is ${media.direction}, not sending`;
+  const noExtensions = { codecs: [], headerExtensions: [] };
+  if (!mapOfferMedia(media, noExtensions)) return 'has no supported codec';
+  return undefined;
+}
+
+/**
+ * RFC 9725 §4.5: one audio and one video track at most, and no partially successful answers —
+ * an offer with an m-section the node would reject is refused whole (422) instead. Sections the
+ * offerer itself rejected (port 0) are left out.
+ */
+function assertIngestible(media: OfferMedia[]): void {
+  const active = media.filter((m) => m.port !== 0);
+  const reasons = active.map((m) => ({ m, why: rejection(m) }));
+  if (reasons.every((r) => r.why !== undefined)) throw new UnsupportedCodecError();
+  const refused = reasons.find((r) => r.why !== undefined);
+  if (refused)
+    throw new UnprocessableOfferError(
+      `m-section ${refused.m.mid ?? '?'} ${refused.why} (an offer is accepted whole or not at all)`,
+    );
+  for (const kind of ['audio', 'video'] as const)
+    if (active.filter((m) => m.type === kind).length > 1)
+      throw new UnprocessableOfferError(`more than one ${kind} track (WHIP ingests one of each at most)`);
 }

@@ -18,10 +18,22 @@ export class MalformedSdpError extends WhipError {
   }
 }
 
-/** The offer has no m-section with a codec the node accepts (415, as for an unsupported media type). */
-export class UnsupportedCodecError extends WhipError {
+/**
+ * The offer is well-formed SDP but cannot be ingested as a whole: no m-section with a codec the
+ * node accepts, or one m-section the node would have to reject (RFC 9725 §4.5: no partially
+ * successful answers). 422 Unprocessable Content, as RFC 9725 says (415 is for the content type).
+ */
+export class UnprocessableOfferError extends WhipError {
+  override name = 'UnprocessableOfferError';
+  constructor(reason: string) {
+    super(422, `the offer cannot be ingested: ${reason}`);
+  }
+}
+
+/** The offer has no m-section with a codec the node accepts (422). */
+export class UnsupportedCodecError extends UnprocessableOfferError {
   override name = 'UnsupportedCodecError';
   constructor() {
-    super(415, 'no supported codec in the offer (accepted: Opus, H.264 packetization-mode 1, VP8)');
+    super('no supported codec (accepted: Opus, H.264 packetization-mode 1, VP8)');
   }
 }

@@ -31,9 +31,11 @@ export function routerH264ProfileFor(profileLevelId: string): string | undefined
   const profileIdc = profileLevelId.slice(0, 2).toLowerCase();
   const iop = Number.parseInt(profileLevelId.slice(2, 4), 16);
   const level = profileLevelId.slice(4, 6).toLowerCase();
-  const constrainedSet1 = (iop & 0x40) !== 0;
+  // constraint_set0_flag (0x80): a Main stream that also obeys Baseline's constraints is
+  // constrained baseline (RFC 6184 §8.1: 4d80xx / 4dc0xx); ordinary Main (4d40xx, 4d00xx) stays Main.
+  const constrainedSet0 = (iop & 0x80) !== 0;
   if (profileIdc === '42') return `42e0${level}`;
-  if (profileIdc === '4d') return constrainedSet1 ? `42e0${level}` : `4d00${level}`;
+  if (profileIdc === '4d') return constrainedSet0 ? `42e0${level}` : `4d00${level}`;
   if (profileIdc === '64') return `4d00${level}`;
   return undefined;
 }

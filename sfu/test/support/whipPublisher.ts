@@ -3,6 +3,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import {
   MediaStreamTrack,
   RTCPeerConnection,
+  type RTCRtpCodecParameters,
   RtpHeader,
   RtpPacket,
   useH264,
@@ -11,8 +12,14 @@ import {
   usePLI,
 } from 'werift';
 
-/** werift (an independent WebRTC stack) as a WHIP encoder: H.264 + Opus, sendonly. */
-export async function wherift(interfaceAddress = '127.0.0.1'): Promise<{
+/**
+ * werift (an independent WebRTC stack) as a WHIP encoder: H.264 + Opus, sendonly. `video`
+ * replaces the video codec it offers (VP8, H.264 High…); H.264 constrained baseline otherwise.
+ */
+export async function wherift(
+  interfaceAddress = '127.0.0.1',
+  options: { video?: RTCRtpCodecParameters } = {},
+): Promise<{
   pc: RTCPeerConnection;
   offer: string;
   video: MediaStreamTrack;
@@ -24,7 +31,7 @@ export async function wherift(interfaceAddress = '127.0.0.1'): Promise<{
     iceServers: [],
     iceInterfaceAddresses: { udp4: interfaceAddress },
     codecs: {
-      video: [useH264({ rtcpFeedback: [useNACK(), usePLI()] })],
+      video: [options.video ?? useH264({ rtcpFeedback: [useNACK(), usePLI()] })],
       audio: [useOPUS()],
     },
   });
