@@ -34,6 +34,20 @@ export const RECORDINGS_DIR = join(tmpdir(), 'microstudio-e2e-recordings');
 
 /** The secret in the director link (npm start makes a random one; tests fix theirs). */
 export const ADMIN_SECRET = 'e2e-admin-secret-not-for-production';
+/** The other secrets npm start would make per run, fixed so tests can look for their values. */
+export const TOKEN_SECRET = 'e2e-token-secret-not-for-production-0123456789';
+export const NODE_SECRET = 'e2e-node-secret-not-for-production';
+
+/** Every secret the studio under test runs with: none may reach a page, a script or a log line. */
+export const SECRETS = {
+  MICROSTUDIO_TOKEN_SECRET: TOKEN_SECRET,
+  MICROSTUDIO_NODE_SECRET: NODE_SECRET,
+  MICROSTUDIO_TURN_SECRET: turn.secret,
+  MICROSTUDIO_ADMIN_SECRET: ADMIN_SECRET,
+} as const;
+
+/** Everything the studio (launcher, node, web app, recorder) printed during the run (tee). */
+export const SERVER_LOG = join(tmpdir(), 'microstudio-e2e-server.log');
 
 export default defineConfig({
   testDir: 'tests',
@@ -43,6 +57,8 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   retries: 0,
   reporter: [['list']],
+  // Runs while the studio is still up, after every test: its log of the whole run holds no secret.
+  globalTeardown: './support/secretsInLogs.ts',
   use: {
     baseURL: `http://127.0.0.1:${ports.studio}`,
     launchOptions: {
@@ -70,7 +86,8 @@ export default defineConfig({
   },
   webServer: {
     // The same launcher as `npm start` (the build is done by turbo before the tests).
-    command: 'node ../scripts/start.mjs --no-build',
+    // Its output is still shown, and kept in SERVER_LOG for support/secretsInLogs.ts.
+    command: `node ../scripts/start.mjs --no-build 2>&1 | tee ${SERVER_LOG}`,
     url: `http://127.0.0.1:${ports.studio}/api/studio-info`,
     timeout: 90_000,
     reuseExistingServer: false,
@@ -87,6 +104,8 @@ export default defineConfig({
       MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
       MICROSTUDIO_WORKERS: '2',
       MICROSTUDIO_ADMIN_SECRET: ADMIN_SECRET,
+      MICROSTUDIO_TOKEN_SECRET: TOKEN_SECRET,
+      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
       MICROSTUDIO_TURN_URLS: `turn:127.0.0.1:${turn.port}?transport=udp`,
       MICROSTUDIO_TURN_SECRET: turn.secret,
       MICROSTUDIO_DATA_DIR: join(tmpdir(), 'microstudio-e2e'),

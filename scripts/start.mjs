@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tsImport } from 'tsx/esm/api';
+import { mintRecorderToken } from './recorder-token.mjs';
 import { mediaEnv, readRuntime, repoRoot } from './runtime.mjs';
 
 const args = new Set(process.argv.slice(2));
@@ -16,9 +17,13 @@ const env = {
   ...process.env,
   MICROSTUDIO_TOKEN_SECRET: process.env.MICROSTUDIO_TOKEN_SECRET || randomBytes(32).toString('base64url'),
   MICROSTUDIO_ADMIN_SECRET: process.env.MICROSTUDIO_ADMIN_SECRET || randomBytes(18).toString('base64url'),
-  // Between the node's internal recorder API and the recorder service only.
-  MICROSTUDIO_NODE_SECRET: process.env.MICROSTUDIO_NODE_SECRET || randomBytes(24).toString('hex'),
 };
+// The recorder gets a `recorder` token for this run's room (its grants only), not the token
+// secret: it can read and record that room through the node's recorder API and nothing else.
+env.MICROSTUDIO_RECORDER_TOKEN ||= await mintRecorderToken(
+  env.MICROSTUDIO_TOKEN_SECRET,
+  env.MICROSTUDIO_ROOM || 'main',
+);
 const sfuPort = Number(env.MICROSTUDIO_SFU_PORT || 4000);
 const studioPort = Number(env.MICROSTUDIO_STUDIO_PORT || 3000);
 const httpsPort = Number(env.MICROSTUDIO_STUDIO_HTTPS_PORT || 3443);
@@ -89,9 +94,11 @@ launch('sfu', runtime.node, ['--import', 'tsx', 'src/main.ts'], {
 });
 launch('studio', process.execPath, ['server.mjs'], { cwd: join(repoRoot, 'apps', 'studio'), env });
 // Records what the control room's Record asks for (README: Recorder).
+// Without the token and admin secrets: its recorder token is all it holds.
+const { MICROSTUDIO_TOKEN_SECRET: _token, MICROSTUDIO_ADMIN_SECRET: _admin, ...recorderEnv } = env;
 launch('recorder', process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   cwd: join(repoRoot, 'apps', 'recorder'),
-  env,
+  env: recorderEnv,
 });
 
 async function waitFor(url, what) {

@@ -17,7 +17,6 @@ import { createWan, type Wan, wanSupport } from '../../sfu/test/support/wan.ts';
 
 export const CLUSTER_ADMIN_SECRET = 'e2e-cluster-admin-secret-not-for-production';
 const TOKEN_SECRET = 'e2e-cluster-token-secret-0123456789abcdef';
-const NODE_SECRET = 'e2e-cluster-node-secret-0123456789';
 const NODE_PORT = 4000;
 
 export interface ClusterOptions {
@@ -73,7 +72,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const common: Record<string, string> = {
       ...(mediaEnv(runtime, {}) as Record<string, string>),
       MICROSTUDIO_TOKEN_SECRET: TOKEN_SECRET,
-      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
       MICROSTUDIO_ADMIN_SECRET: CLUSTER_ADMIN_SECRET,
       MICROSTUDIO_FABRIC_URL: `redis://${wan.gatewayIp}:${redis.port}`,
       MICROSTUDIO_HEARTBEAT_MS: '500',

@@ -4,9 +4,20 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
-import { turn } from '../playwright.config.ts';
-import { createInvite, expect, openCamera, openControl, SOURCES, test, uniqueRoom } from './studio.ts';
+import type { BrowserContext, Page } from '@playwright/test';
+import { ports, turn } from '../playwright.config.ts';
+import {
+  CAMERA_QUALITY,
+  createInvite,
+  expect,
+  framesDecoded,
+  openCamera,
+  openControl,
+  openPage,
+  SOURCES,
+  test,
+  uniqueRoom,
+} from './studio.ts';
 
 /**
  * TURN with the REST shared-secret scheme, end to end: a real coturn (Debian's) on loopback,
@@ -239,4 +250,200 @@ test('a join hands out REST TURN credentials; relay-only peers connect through c
   expect(refused.relayCandidates).toBe(0);
   expect(refused.message).toBeNull();
   expect(refused.connected).toBe(false);
+});
+
+/**
+ * Watches every peer connection of a page for relay candidates and candidate errors; with
+ * `replace`, also swaps the credential of every ICE server the app configures (the node always
+ * hands out a fresh one, so this is how a camera holding an expired credential is made).
+ */
+async function watchIce(
+  context: BrowserContext,
+  replace: { username: string; credential: string } | null,
+): Promise<void> {
+  await context.addInitScript((replace) => {
+    const w = window as unknown as { __relayCandidates: number; __iceErrors: string[] };
+    w.__relayCandidates = 0;
+    w.__iceErrors = [];
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        const iceServers = (config?.iceServers ?? []).map((server) =>
+          replace ? { ...server, ...replace } : server,
+        );
+        super({ ...config, iceServers });
+        this.addEventListener('icecandidate', ({ candidate }) => {
+          if (candidate?.type === 'relay') w.__relayCandidates++;
+        });
+        this.addEventListener('icecandidateerror', (e) => {
+          const error = e as RTCPeerConnectionIceErrorEvent;
+          w.__iceErrors.push(`${error.errorCode} ${error.errorText}`.trim());
+        });
+      }
+    } as typeof RTCPeerConnection;
+  }, replace);
+}
+
+/** A camera page joined relay-only: `?ice=relay`, the SDK's iceTransportPolicy option. */
+async function openRelayCamera(context: BrowserContext, room: string, invite: string): Promise<Page> {
+  const source = SOURCES[0] as (typeof SOURCES)[0];
+  const query = new URLSearchParams({
+    room,
+    invite,
+    name: source.name,
+    source: 'test-pattern',
+    color: source.color,
+    quality: CAMERA_QUALITY,
+    ice: 'relay',
+  });
+  const page = await openPage(context, `/camera?${query}`);
+  await page.getByRole('button', { name: 'Go live' }).click();
+  return page;
+}
+
+interface SendPath {
+  /** Send connections (those with outgoing video) and their ICE transport policies. */
+  policies: string[];
+  connected: boolean;
+  /** The selected candidate pair of a connected send connection. */
+  localType: string | null;
+  remoteType: string | null;
+  remotePort: number | null;
+  /** Types of every local candidate the send connections gathered. */
+  localTypes: string[];
+  framesSent: number;
+  bytesSent: number;
+  relayCandidates: number;
+  iceErrors: string[];
+}
+
+/** What the camera's send connection reports (getStats), read the way the browser sees it. */
+function sendPath(page: Page): Promise<SendPath> {
+  return page.evaluate(async () => {
+    const w = window as unknown as {
+      __pcs: RTCPeerConnection[];
+      __relayCandidates: number;
+      __iceErrors: string[];
+    };
+    const out: SendPath = {
+      policies: [],
+      connected: false,
+      localType: null,
+      remoteType: null,
+      remotePort: null,
+      localTypes: [],
+      framesSent: 0,
+      bytesSent: 0,
+      relayCandidates: w.__relayCandidates,
+      iceErrors: w.__iceErrors,
+    };
+    for (const pc of w.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      // biome-ignore lint/suspicious/noExplicitAny: getStats entries are loosely typed dictionaries
+      const byId = new Map<string, any>();
+      (await pc.getStats()).forEach((s) => {
+        byId.set(s.id, s);
+      });
+      const outbound = [...byId.values()].filter((s) => s.type === 'outbound-rtp' && s.kind === 'video');
+      // A send connection: one with a track to send (a receive-only one has none).
+      if (!pc.getSenders().some((sender) => sender.track)) continue;
+      out.policies.push(pc.getConfiguration().iceTransportPolicy ?? 'all');
+      for (const s of outbound) {
+        out.framesSent += s.framesSent ?? 0;
+        out.bytesSent += s.bytesSent ?? 0;
+      }
+      for (const s of byId.values()) {
+        if (s.type === 'local-candidate') out.localTypes.push(s.candidateType);
+        if (s.type === 'transport' && s.selectedCandidatePairId && pc.connectionState === 'connected') {
+          const pair = byId.get(s.selectedCandidatePairId);
+          out.connected = true;
+          out.localType = byId.get(pair?.localCandidateId)?.candidateType ?? null;
+          const remote = byId.get(pair?.remoteCandidateId);
+          out.remoteType = remote?.candidateType ?? null;
+          out.remotePort = remote?.port ?? null;
+        }
+      }
+    }
+    return out;
+  });
+}
+
+test('a relay-only camera publishes through coturn into the media node; the control room decodes it', async ({
+  newContext,
+}) => {
+  const room = uniqueRoom('turn-media');
+  const control = await openControl(await newContext(), room);
+  const invite = await createInvite(control, 'camera');
+  const context = await newContext();
+  await watchIce(context, null);
+  const camera = await openRelayCamera(context, room, invite);
+  await expect(camera.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
+  let path: SendPath | undefined;
+  await expect
+    .poll(
+      async () => {
+        path = await sendPath(camera);
+        return path.connected && path.framesSent > 30;
+      },
+      { message: 'the relay-only send transport connects and sends frames', timeout: 30_000 },
+    )
+    .toBe(true);
+  const sent = path as SendPath;
+  expect(sent.policies.length, 'the camera has a send connection').toBeGreaterThan(0);
+  expect(
+    sent.policies.every((p) => p === 'relay'),
+    sent.policies.join(','),
+  ).toBe(true);
+  // The browser's end of the selected pair is coturn's relay; the other end is the media node's
+  // own ICE candidate (mediasoup is ICE-lite: host candidates on its RTC ports).
+  expect(sent.localType).toBe('relay');
+  expect(sent.remoteType).toBe('host');
+  expect(sent.remotePort).toBeGreaterThanOrEqual(ports.rtc);
+  expect(sent.remotePort).toBeLessThan(ports.rtc + 2);
+  expect(sent.localTypes.length).toBeGreaterThan(0);
+  expect(
+    sent.localTypes.every((t) => t === 'relay'),
+    sent.localTypes.join(','),
+  ).toBe(true);
+  expect(sent.bytesSent).toBeGreaterThan(10_000);
+  // The node received it: the director's own (unrestricted) connection decodes the camera.
+  await expect
+    .poll(() => framesDecoded(control), { message: 'the control room decodes the relayed camera' })
+    .toBeGreaterThan(30);
+});
+
+test('a relay-only camera with an expired TURN credential gets no relay and sends nothing', async ({
+  newContext,
+}) => {
+  const room = uniqueRoom('turn-expired');
+  const control = await openControl(await newContext(), room);
+  const invite = await createInvite(control, 'camera');
+  const context = await newContext();
+  // Correctly signed with the shared secret, in the REST scheme, but expired a minute ago.
+  const username = `${Math.floor(Date.now() / 1000) - 60}:expired-camera`;
+  await watchIce(context, {
+    username,
+    credential: createHmac('sha1', turn.secret).update(username).digest('base64'),
+  });
+  const camera = await openRelayCamera(context, room, invite);
+  // coturn answered and refused (401), rather than being unreachable.
+  await expect
+    .poll(async () => (await sendPath(camera)).iceErrors.some((e) => e.startsWith('401')), {
+      message: 'coturn refuses the expired credential',
+      timeout: 20_000,
+    })
+    .toBe(true);
+  // Long enough for a relay connection to have formed (the test above connects in a few seconds).
+  await camera.waitForTimeout(8000);
+  const path = await sendPath(camera);
+  expect(path.policies.length, 'the camera has a send connection').toBeGreaterThan(0);
+  expect(
+    path.policies.every((p) => p === 'relay'),
+    path.policies.join(','),
+  ).toBe(true);
+  expect(path.relayCandidates).toBe(0);
+  expect(path.localTypes).toEqual([]);
+  expect(path.connected).toBe(false);
+  expect(path.bytesSent).toBe(0);
+  expect(await framesDecoded(control), 'nothing reached the control room').toBe(0);
 });

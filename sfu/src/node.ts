@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { announcedAddress, type Config } from '@microstudio/config';
 import { Authenticator } from './auth/Authenticator.ts';
+import { mintNodeToken } from './auth/serviceTokens.ts';
 import { turnSettings } from './auth/turn.ts';
 import { createFabric } from './fabric/createFabric.ts';
 import { EdgeService } from './fabric/EdgeService.ts';
@@ -110,8 +111,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   );
   const announced = announcedAddress(config.MICROSTUDIO_ANNOUNCED_IP);
   const role = config.MICROSTUDIO_NODE_ROLE;
-  if (role === 'edge' && !config.MICROSTUDIO_NODE_SECRET) {
-    throw new NodeConfigError('an edge needs MICROSTUDIO_NODE_SECRET (the same as its site) to open pipes');
+  // An edge signs its node-channel token, and checks its viewers' invites, with the site's secret.
+  if (role === 'edge' && !config.MICROSTUDIO_TOKEN_SECRET) {
+    throw new NodeConfigError('an edge needs MICROSTUDIO_TOKEN_SECRET (the same as its site) to open pipes');
   }
   if (config.MICROSTUDIO_PIPE_PORT_MIN > config.MICROSTUDIO_PIPE_PORT_MAX) {
     throw new NodeConfigError('MICROSTUDIO_PIPE_PORT_MIN is above MICROSTUDIO_PIPE_PORT_MAX');
@@ -139,6 +141,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       maxTransportsPerPeer: config.MICROSTUDIO_MAX_TRANSPORTS_PER_PEER,
       maxProducersPerPeer: config.MICROSTUDIO_MAX_PRODUCERS_PER_PEER,
       maxConsumersPerPeer: config.MICROSTUDIO_MAX_CONSUMERS_PER_PEER,
+      maxGuestsPerRoom: config.MICROSTUDIO_MAX_GUESTS_PER_ROOM,
+      maxSourcesPerRoom: config.MICROSTUDIO_MAX_SOURCES_PER_ROOM,
     },
     defaultTransitionMs: config.MICROSTUDIO_TRANSITION_MS,
     initialOutgoingBitrate: config.MICROSTUDIO_INITIAL_OUTGOING_BITRATE,
@@ -149,12 +153,6 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   // Site rooms record; an edge's rooms are mirrors of them.
   const desks = new RecordingDesks({ logger: logger.child('recording') });
   if (role === 'site') registry.observer.on('newroom', (room) => desks.attach(room));
-  const recorderApi = createRecorderApi({
-    recordings,
-    desks,
-    secret: config.MICROSTUDIO_NODE_SECRET,
-    logger: logger.child('recorder-api'),
-  });
   const fabric = options.fabric ?? createFabric(config.MICROSTUDIO_FABRIC_URL, logger);
   const fabricRoutes = createFabricRoutes(fabric);
   const uplinkRtt = createUplinkRttMetric();
@@ -169,7 +167,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         pipedProducers: edge?.pipedProducers() ?? [],
       }),
       fabricRoutes,
-      recorderApi,
+      recorderApi: (req, res) => recorderApi(req, res),
       moreMetrics: [recorderMetrics(desks), uplinkRtt.register],
       whip: (req, res) => whipHandler(req, res),
       whep: (req, res) => whepHandler(req, res),
@@ -179,9 +177,19 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   const auth = new Authenticator({
     tokenSecret: config.MICROSTUDIO_TOKEN_SECRET ?? ephemeralTokenSecret(logger),
     adminSecret: config.MICROSTUDIO_ADMIN_SECRET,
+    maxInviteUses: config.MICROSTUDIO_MAX_INVITE_USES,
   });
-  const whip = new WhipService({ registry, auth, logger: logger.child('whip') });
-  const whipHandler = createWhipHandler(whip, logger.child('whip'));
+  const recorderApi = createRecorderApi({
+    recordings,
+    desks,
+    // The recorder presents a `recorder` token signed with the same secret (README: Recorder).
+    issuer: auth.issuer,
+    logger: logger.child('recorder-api'),
+  });
+  // WHIP/WHEP answers are readable by the studio's pages only (the signaling origins).
+  const sdpOrigins = { allowedOrigins: allowedOrigins(config, announced) };
+  const whip = new WhipService({ registry, auth, logger: logger.child('whip'), edge: role === 'edge' });
+  const whipHandler = createWhipHandler(whip, logger.child('whip'), sdpOrigins);
   const whep = new WhepService({
     registry,
     auth,
@@ -191,13 +199,14 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     // Read when a session starts: the edge service exists by then (it is created after listen).
     edge: role === 'edge' ? { uplink: () => edge?.uplink ?? 'down' } : undefined,
   });
-  const whepHandler = createWhepHandler(whep, logger.child('whep'));
+  const whepHandler = createWhepHandler(whep, logger.child('whep'), sdpOrigins);
   const signaling = createSignalingServer(httpServer, {
     registry,
     auth,
-    allowedOrigins: allowedOrigins(config, announced),
+    allowedOrigins: sdpOrigins.allowedOrigins,
     logger,
     maxMessagesPerSecond: config.MICROSTUDIO_MAX_MESSAGES_PER_SECOND,
+    maxMessageBytes: config.MICROSTUDIO_MAX_MESSAGE_BYTES,
     turn,
     // The same instance /metrics exposes (createNodeMetrics finds it by the registry).
     recording: role === 'site' ? desks : undefined,
@@ -229,7 +238,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       ? new MirrorServer({
           io: signaling.io,
           registry,
-          secret: config.MICROSTUDIO_NODE_SECRET,
+          issuer: auth.issuer,
           listen: pipeListen,
           logger: logger.child('mirrors'),
         })
@@ -240,7 +249,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           registry,
           fabric,
           nodeId,
-          secret: config.MICROSTUDIO_NODE_SECRET ?? '',
+          nodeToken: () => mintNodeToken(auth.issuer),
           listen: pipeListen,
           idleMs: config.MICROSTUDIO_MIRROR_IDLE_MS,
           logger: logger.child('edge'),

@@ -9,6 +9,7 @@ import {
   joinAs,
   must,
   publishCamera,
+  rawRequest,
   request,
   startTestNode,
   TEST_ADMIN_SECRET,
@@ -40,15 +41,20 @@ async function joinWith(
   return { socket, result };
 }
 
-/** A refused join must not open the room nor add a peer to it. */
+/**
+ * A refused join must not open the room nor add a peer to it. `peersBefore` undefined: the room
+ * did not exist before, and must still not exist (a refused join opened nothing).
+ */
 function assertRefusedWithoutTrace(
   result: Awaited<ReturnType<typeof joinWith>>['result'],
   roomId: string,
-  peersBefore = 0,
+  peersBefore?: number,
 ) {
   assert.equal(result.ok, false);
   assert.equal(!result.ok && result.error.code, ErrorCode.Unauthorized);
-  assert.equal(node.registry.get(roomId)?.peerCount ?? 0, peersBefore);
+  const room = node.registry.get(roomId);
+  if (peersBefore === undefined) assert.equal(room, undefined, `room ${roomId} was opened by a refused join`);
+  else assert.equal(room?.peerCount, peersBefore);
 }
 
 describe('room:join checks the token', () => {
@@ -192,5 +198,69 @@ describe('invites', () => {
       assert.equal(!listed.ok && listed.error.code, ErrorCode.Forbidden);
     }
     assert.deepEqual((await must(director.socket, 'invite:list', {})).invites, []);
+  });
+});
+
+describe('configured limits (MICROSTUDIO_MAX_*) are the ones the node enforces', () => {
+  let small: MediaNode;
+  const smallSockets: { close(): void }[] = [];
+  before(async () => {
+    small = await startTestNode({
+      MICROSTUDIO_MAX_INVITE_USES: '3',
+      MICROSTUDIO_MAX_MESSAGE_BYTES: String(64 * 1024),
+      MICROSTUDIO_MAX_GUESTS_PER_ROOM: '1',
+      MICROSTUDIO_MAX_SOURCES_PER_ROOM: '1',
+    });
+  });
+  after(async () => {
+    for (const s of smallSockets) s.close();
+    await small.close();
+  });
+  const join = async (roomId: string, role: 'camera' | 'director' | 'guest', clientId: string) => {
+    const socket = await connect(small);
+    smallSockets.push(socket);
+    const token = await tokenFor(small, roomId, role);
+    return {
+      socket,
+      result: await request(socket, 'room:join', { roomId, token, displayName: clientId, clientId }),
+    };
+  };
+  const limitOf = (result: { ok: boolean; error?: { code: string; message: string } }) =>
+    result.ok ? 'accepted' : `${result.error?.code}: ${result.error?.message}`;
+
+  test('an invite above MICROSTUDIO_MAX_INVITE_USES is LIMIT_REACHED and not created; at the limit it is', async () => {
+    const { socket, result } = await join('limits-invites', 'director', 'dir');
+    assert.ok(result.ok);
+    const over = await request(socket, 'invite:create', { role: 'guest', ttlSeconds: 600, uses: 4 });
+    assert.equal(limitOf(over), 'LIMIT_REACHED: invite uses limit reached (3)');
+    assert.deepEqual((await must(socket, 'invite:list', {})).invites, []);
+    const at = await must(socket, 'invite:create', { role: 'guest', ttlSeconds: 600, uses: 3 });
+    assert.equal(at.uses, 3);
+  });
+
+  test('a message above MICROSTUDIO_MAX_MESSAGE_BYTES is MESSAGE_TOO_LARGE; below it is read', async () => {
+    const { socket, result } = await join('limits-bytes', 'director', 'dir');
+    assert.ok(result.ok);
+    const label = (bytes: number) => ({ role: 'viewer', ttlSeconds: 600, padding: 'x'.repeat(bytes) });
+    const big = await rawRequest(socket, 'invite:create', label(64 * 1024));
+    assert.equal(!big.ok && big.error.code, ErrorCode.MessageTooLarge);
+    assert.match(!big.ok ? big.error.message : '', /65536-byte limit/);
+    // 60 KiB is under the configured 64 KiB: read (the schema strips the padding).
+    assert.ok((await rawRequest(socket, 'invite:create', label(60 * 1024))).ok);
+  });
+
+  test('a second guest and a second source are LIMIT_REACHED at MICROSTUDIO_MAX_*_PER_ROOM = 1', async () => {
+    const roomId = 'limits-room';
+    assert.ok((await join(roomId, 'guest', 'guest-1')).result.ok);
+    assert.equal(
+      limitOf((await join(roomId, 'guest', 'guest-2')).result),
+      'LIMIT_REACHED: guests per room limit reached (1)',
+    );
+    assert.ok((await join(roomId, 'camera', 'cam-1')).result.ok);
+    assert.equal(
+      limitOf((await join(roomId, 'camera', 'cam-2')).result),
+      'LIMIT_REACHED: sources per room limit reached (1)',
+    );
+    assert.equal(small.registry.get(roomId)?.peerCount, 2);
   });
 });

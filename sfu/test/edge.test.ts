@@ -6,10 +6,22 @@ import { io, type Socket } from 'socket.io-client';
 import { LocalFabric } from '../src/fabric/LocalFabric.ts';
 import type { MediaNode } from '../src/node.ts';
 import type { Room } from '../src/rooms/Room.ts';
-import { connect, joinAs, must, nextEvent, request, sleep, startTestNode, tokenFor } from './helpers.ts';
+import {
+  connect,
+  joinAs,
+  must,
+  nextEvent,
+  request,
+  sleep,
+  startTestNode,
+  TEST_TOKEN_SECRET,
+  tokenFor,
+} from './helpers.ts';
 import { isRtcpPli, RtpReceiver, RtpSender, recordingSink, rtcpPackets, vp8Camera } from './rtp.ts';
+import { claimsOf, expiredToken, signClaims } from './support/forgedTokens.ts';
 
-const NODE_SECRET = 'edge-test-node-secret-0123456789';
+/** What edges authenticated with before node tokens: a shared secret the site no longer accepts. */
+const OLD_NODE_SECRET = 'edge-test-node-secret-0123456789';
 const ROOM = 'show';
 
 /** A node-internal camera on the site: Opus RTP from a UDP socket into a comedia PlainTransport. */
@@ -78,7 +90,7 @@ function nodeChannel(node: MediaNode, auth: Record<string, unknown>): Socket {
 
 function connectError(socket: Socket): Promise<string> {
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => reject(new Error('connected without a valid secret')));
+    socket.once('connect', () => reject(new Error('connected without a valid node token')));
     socket.once('connect_error', (error) => resolve(error.message));
   });
 }
@@ -92,8 +104,8 @@ describe('edge fabric (site and edge in one process, sharing an in-memory fabric
 
   before(async () => {
     fabric = new LocalFabric();
+    // Both nodes get TEST_TOKEN_SECRET (startTestNode): the edge signs its node token with it.
     const shared = {
-      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
       MICROSTUDIO_HEARTBEAT_MS: '200',
       MICROSTUDIO_PIPE_PORT_MIN: '47000',
       MICROSTUDIO_PIPE_PORT_MAX: '47099',
@@ -273,18 +285,98 @@ describe('edge fabric (site and edge in one process, sharing an in-memory fabric
   });
 
   describe('node channel refusals (nothing changes)', () => {
-    it('refuses a connection without a secret, with a wrong one, or without a node id', async () => {
-      assert.match(await connectError(nodeChannel(site, { nodeId: 'rogue' })), /no node secret/);
-      assert.match(
-        await connectError(nodeChannel(site, { nodeId: 'rogue', secret: 'guess' })),
-        /wrong node secret/,
-      );
-      assert.match(await connectError(nodeChannel(site, { secret: NODE_SECRET })), /nodeId is required/);
+    it('refuses a connection without a node token, with the old shared secret, a forged, expired, wrong-role or widened token, or without a node id', async () => {
+      const pipesBefore = site.mirrors?.pipeCount;
+      const peersBefore = siteRoom.peerCount;
+      const issue = (role: 'node' | 'recorder' | 'camera', room = '*') =>
+        site.auth.issuer.issue({ room: role === 'camera' ? ROOM : room, role, ttlSeconds: 600 });
+      const cases: [string, Record<string, unknown>, RegExp][] = [
+        ['no token', { nodeId: 'rogue' }, /a node token is required/],
+        ['the old shared secret', { nodeId: 'rogue', secret: OLD_NODE_SECRET }, /a node token is required/],
+        [
+          'the shared secret as a token',
+          { nodeId: 'rogue', token: OLD_NODE_SECRET },
+          /node token refused: not a valid token/,
+        ],
+        [
+          'forged (another secret)',
+          { nodeId: 'rogue', token: signClaims('x'.repeat(40), claimsOf('node', '*', ['mirror'])) },
+          /node token refused: token signature is not valid/,
+        ],
+        [
+          'expired',
+          { nodeId: 'rogue', token: await expiredToken(TEST_TOKEN_SECRET, 'node', '*') },
+          /node token refused: token expired/,
+        ],
+        [
+          'a recorder token',
+          { nodeId: 'rogue', token: (await issue('recorder')).token },
+          /a recorder token cannot be used here \(a node token is needed\)/,
+        ],
+        [
+          'a camera token',
+          { nodeId: 'rogue', token: (await issue('camera')).token },
+          /a camera token cannot be used here/,
+        ],
+        [
+          'grants widened beyond the role',
+          {
+            nodeId: 'rogue',
+            token: signClaims(TEST_TOKEN_SECRET, claimsOf('node', '*', ['mirror', 'admin'])),
+          },
+          /token grants \[mirror, admin\] are not those of a node \[mirror\]: refused/,
+        ],
+        [
+          'a recorder token claiming the node grant',
+          { nodeId: 'rogue', token: signClaims(TEST_TOKEN_SECRET, claimsOf('recorder', '*', ['mirror'])) },
+          /are not those of a recorder/,
+        ],
+        ['no node id', { token: (await issue('node')).token }, /nodeId is required/],
+      ];
+      for (const [what, auth, expected] of cases) {
+        assert.match(await connectError(nodeChannel(site, auth)), expected, what);
+      }
       assert.equal(site.mirrors?.edgeCount, 1, 'only the real edge is connected');
+      assert.equal(site.mirrors?.pipeCount, pipesBefore);
+      assert.equal(siteRoom.peerCount, peersBefore);
+    });
+
+    it('a node token for one room opens that room only', async () => {
+      const other = await site.registry.open('show-other');
+      const { token } = await site.auth.issuer.issue({ room: 'show-other', role: 'node', ttlSeconds: 600 });
+      const socket = nodeChannel(site, { nodeId: 'scoped-node', token });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        });
+        const pipesBefore = site.mirrors?.pipeCount ?? 0;
+        const peersBefore = siteRoom.peerCount;
+        const refused = (await socket
+          .timeout(3000)
+          .emitWithAck('mirror:open', { roomId: ROOM })) as Result<unknown>;
+        assert.equal(refused.ok, false);
+        assert.equal(!refused.ok && refused.error.code, ErrorCode.Forbidden);
+        assert.match(
+          !refused.ok ? refused.error.message : '',
+          /node token is for room "show-other", not "show"/,
+        );
+        assert.equal(siteRoom.peerCount, peersBefore, 'no mirror peer joined the refused room');
+        assert.equal(site.mirrors?.pipeCount, pipesBefore);
+        const opened = (await socket
+          .timeout(3000)
+          .emitWithAck('mirror:open', { roomId: 'show-other' })) as Result<unknown>;
+        assert.equal(opened.ok, true, JSON.stringify(opened));
+        assert.equal(site.mirrors?.pipeCount, pipesBefore + 1);
+      } finally {
+        socket.disconnect();
+        await until('the scoped pipe to close', () => other.peerCount === 0);
+      }
     });
 
     it('answers malformed requests, unknown rooms and unknown pipes with clear errors', async () => {
-      const socket = nodeChannel(site, { nodeId: 'probe-node', secret: NODE_SECRET });
+      const { token } = await site.auth.issuer.issue({ room: '*', role: 'node', ttlSeconds: 600 });
+      const socket = nodeChannel(site, { nodeId: 'probe-node', token });
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
@@ -319,7 +411,6 @@ describe('keyframe requests cross the pipe', () => {
   it('a new edge consumer makes the site camera send a keyframe (PLI reaches the encoder)', async () => {
     const fabric = new LocalFabric();
     const shared = {
-      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
       MICROSTUDIO_PIPE_PORT_MIN: '47100',
       MICROSTUDIO_PIPE_PORT_MAX: '47199',
     };

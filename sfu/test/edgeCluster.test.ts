@@ -16,7 +16,6 @@ import { closeLeftoverWeriftSockets, feed, wherift } from './support/whipPublish
  * between the site and each edge. Media comes from two WHIP encoders (werift), not our code.
  */
 const TOKEN_SECRET = 'cluster-token-secret-0123456789abcdef-01';
-const NODE_SECRET = 'cluster-node-secret-0123456789';
 const ROOM = 'show';
 const PORT = 4000;
 
@@ -95,7 +94,6 @@ describe('edge fabric across processes and an emulated WAN', {
     redis = await startRedisServer({ alsoBind: wan.gatewayIp });
     const common = {
       MICROSTUDIO_TOKEN_SECRET: TOKEN_SECRET,
-      MICROSTUDIO_NODE_SECRET: NODE_SECRET,
       MICROSTUDIO_FABRIC_URL: `redis://${wan.gatewayIp}:${redis.port}`,
       MICROSTUDIO_HEARTBEAT_MS: '300',
       MICROSTUDIO_SFU_HOST: '0.0.0.0',

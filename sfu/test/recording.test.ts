@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { after, before, test } from 'node:test';
+import { TokenIssuer } from '@microstudio/auth';
 import { loadConfig } from '@microstudio/config';
 import { silentLogger } from '../src/log.ts';
 import { type MediaNode, startNode } from '../src/node.ts';
-import { freeRtcPorts, sleep } from './helpers.ts';
+import { freeRtcPorts, sleep, TEST_TOKEN_SECRET } from './helpers.ts';
 import { isRtcpFir, isRtcpPli, rtcpPackets, vp8Camera } from './rtp.ts';
 
-const SECRET = 'test-secret-0123456789';
+/** The recorder's credential: a `recorder` token for every room (these tests use several). */
+let TOKEN: string;
 let node: MediaNode;
 
 before(async () => {
@@ -18,9 +20,11 @@ before(async () => {
     MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
     MICROSTUDIO_RTC_PORT: String(rtcPort),
     MICROSTUDIO_WORKERS: '1',
-    MICROSTUDIO_NODE_SECRET: SECRET,
+    MICROSTUDIO_TOKEN_SECRET: TEST_TOKEN_SECRET,
   });
   node = await startNode(config, { logger: silentLogger, port: 0 });
+  TOKEN = (await new TokenIssuer(TEST_TOKEN_SECRET).issue({ room: '*', role: 'recorder', ttlSeconds: 600 }))
+    .token;
 });
 
 after(async () => {
@@ -31,7 +35,7 @@ async function api(
   method: string,
   path: string,
   body?: unknown,
-  secret: string | null = SECRET,
+  secret: string | null = TOKEN,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${node.url}/internal/recorder/v1${path}`, {
     method,
@@ -53,7 +57,7 @@ async function bindUdp(): Promise<{ socket: UdpSocket; port: number; packets: Bu
   return { socket, port: socket.address().port, packets };
 }
 
-test('recorder API refuses a missing or wrong secret and bad input, changing nothing', async () => {
+test('recorder API refuses a missing or wrong token and bad input, changing nothing', async () => {
   const room = await node.registry.open('rec-bad');
   const cam = await vp8Camera(room, { clientId: 'cam-bad', ssrc: 4242 });
   try {

@@ -18,7 +18,8 @@ import {
 } from './helpers.ts';
 
 const ROOM = 'desk';
-const SECRET = 'desk-test-secret-0123456789';
+/** The recorder's `recorder` token for ROOM (minted once the node is up). */
+let SECRET: string;
 let node: MediaNode;
 let director: Client;
 let directorSeen: { name: string; payload: unknown }[];
@@ -29,11 +30,12 @@ async function api(
   method: string,
   path: string,
   body?: unknown,
+  token = SECRET,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${node.url}/internal/recorder/v1${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${SECRET}`,
+      authorization: `Bearer ${token}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -61,7 +63,8 @@ const recordFlags = async (): Promise<Record<string, boolean>> => {
 };
 
 before(async () => {
-  node = await startTestNode({ MICROSTUDIO_NODE_SECRET: SECRET });
+  node = await startTestNode();
+  SECRET = (await node.auth.issuer.issue({ room: ROOM, role: 'recorder', ttlSeconds: 600 })).token;
   camA = await publishCamera(node, ROOM, 'cam-a');
   camB = await publishCamera(node, ROOM, 'cam-b');
   // Joined by hand: the desk's state arrives with the join, before its acknowledgement.
@@ -139,7 +142,10 @@ test("the recorder's status reaches directors and the node's metrics; a malforme
   assert.match(String(bad.json.error), /disk/);
   const tooMany = status({ errors: Array.from({ length: 11 }, () => ({ at: 1, message: 'x' })) });
   assert.equal((await api('POST', `/rooms/${ROOM}/status`, tooMany)).status, 400);
-  assert.equal((await api('POST', '/rooms/nope/status', status())).status, 404);
+  // ROOM's token reaches no other room; a token for every room learns that "nope" is not open.
+  assert.equal((await api('POST', '/rooms/nope/status', status())).status, 403);
+  const anyRoom = (await node.auth.issuer.issue({ room: '*', role: 'recorder', ttlSeconds: 600 })).token;
+  assert.equal((await api('POST', '/rooms/nope/status', status(), anyRoom)).status, 404);
   // Still the good report.
   const { json } = await api('GET', `/rooms/${ROOM}/sources`);
   assert.ok(json.plan);

@@ -27,7 +27,7 @@ import { TrackRecorder } from '../src/TrackRecorder.ts';
 import { PART_SIZE, Uploader } from '../src/Uploader.ts';
 import { UploadJournal } from '../src/UploadJournal.ts';
 import { type Clip, ensureClip } from '../test/clips.ts';
-import { ffmpegCamera, startMediaNode } from '../test/media.ts';
+import { ffmpegCamera, recorderToken, startMediaNode } from '../test/media.ts';
 import { startMoto } from '../test/moto.ts';
 import {
   cpuSeconds,
@@ -54,7 +54,8 @@ const SEGMENT_SECONDS = 10;
  * ingress; one lost packet costs the recording the rest of its GOP. Not the recorder's cost.
  */
 const INGRESS_BUFFER = 4 * 1024 * 1024;
-const SECRET = 'recorder-bench-secret-0123';
+/** The recorder's `recorder` token (minted once the node is up). */
+let SECRET: string;
 const BUCKET = 'microstudio-bench';
 const GOAL = 0.02;
 const MB = 1e6;
@@ -361,7 +362,8 @@ try {
   const clips: Clip[] = [];
   for (const spec of specs) clips.push(await ensureClip(spec));
   const disk = await diskWriteRate(workDir, DISK_MB);
-  node = await startMediaNode(SECRET);
+  node = await startMediaNode();
+  SECRET = await recorderToken(node);
   console.log(
     `recorder bench: ${clips.map((c) => `${c.label} VP8 ${(c.bitsPerSecond / 1e6).toFixed(2)} Mbit/s`).join(', ')} ` +
       `(30 fps, 1 s GOP, sent -c copy); ${SEGMENT_SECONDS} s segments; baseline ${BASELINE_S} s, ` +

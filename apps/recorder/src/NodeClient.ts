@@ -10,14 +10,17 @@ import { NodeApiError } from './errors.ts';
 export type { RecordingAnchor, RecordingInfo, RecordingRtp } from '@microstudio/protocol';
 export type SourceInfo = RecorderSource;
 
-/** The media node's internal recorder API (/internal/recorder/v1, Bearer secret). */
+/**
+ * The media node's internal recorder API (/internal/recorder/v1), authenticated with a
+ * `recorder` token (MICROSTUDIO_RECORDER_TOKEN) as the Bearer credential.
+ */
 export class NodeClient {
   readonly #base: string;
-  readonly #secret: string;
+  readonly #token: string;
 
-  constructor(nodeUrl: string, secret: string) {
+  constructor(nodeUrl: string, token: string) {
     this.#base = `${nodeUrl.replace(/\/$/, '')}/internal/recorder/v1`;
-    this.#secret = secret;
+    this.#token = token;
   }
 
   async sources(roomId: string): Promise<SourceInfo[]> {
@@ -71,7 +74,7 @@ export class NodeClient {
       res = await fetch(`${this.#base}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.#secret}`,
+          authorization: `Bearer ${this.#token}`,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

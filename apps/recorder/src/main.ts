@@ -11,6 +11,7 @@ import { PortAllocator } from './ports.ts';
 import { RECORDER_ID, Recorder } from './Recorder.ts';
 import { recover } from './Recovery.ts';
 import { Retention } from './Retention.ts';
+import { recorderTokenProblem } from './recorderToken.ts';
 import { createS3Client } from './s3.ts';
 import { Uploader } from './Uploader.ts';
 import { UploadJournal } from './UploadJournal.ts';
@@ -24,7 +25,7 @@ const CUTS_SNAPSHOT_MS = 60_000;
 
 /**
  * `npm start -w @microstudio/recorder`: the recorder service. Talks to the media node at
- * MICROSTUDIO_SFU_URL with MICROSTUDIO_NODE_SECRET; records the MICROSTUDIO_ROOM sources the
+ * MICROSTUDIO_SFU_URL with its MICROSTUDIO_RECORDER_TOKEN (a `recorder` token); records the MICROSTUDIO_ROOM sources the
  * control room's Record plan names (every source with MICROSTUDIO_RECORD_ALL=true), writes the
  * program's cut list beside them, and reports its status to the node for the control room;
  * uploads to MICROSTUDIO_S3_BUCKET when set. At start it waits for a writable recordings
@@ -43,15 +44,19 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.MICROSTUDIO_LOG_LEVEL, undefined, config.MICROSTUDIO_LOG_FORMAT);
-  if (!config.MICROSTUDIO_NODE_SECRET) {
+  const token = config.MICROSTUDIO_RECORDER_TOKEN;
+  const problem = token
+    ? recorderTokenProblem(token, config.MICROSTUDIO_ROOM)
+    : 'MICROSTUDIO_RECORDER_TOKEN is not set';
+  if (!token || problem) {
     process.stderr.write(
-      'recorder: MICROSTUDIO_NODE_SECRET is not set (npm start sets one; see README: Recorder)\n',
+      `recorder: ${problem} (npm start mints one; elsewhere: node scripts/recorder-token.mjs; see README: Recorder)\n`,
     );
     process.exit(1);
   }
   // Relative paths are from the repository root, as for the studio's data directory.
   const dir = resolve(fileURLToPath(new URL('../../..', import.meta.url)), config.MICROSTUDIO_RECORDINGS_DIR);
-  const node = new NodeClient(config.MICROSTUDIO_SFU_URL, config.MICROSTUDIO_NODE_SECRET);
+  const node = new NodeClient(config.MICROSTUDIO_SFU_URL, token);
   const disk = new DiskGuard({
     dir,
     warnBytes: config.MICROSTUDIO_RECORDER_DISK_WARN_BYTES,

@@ -10,17 +10,19 @@ import { PortAllocator } from '../src/ports.ts';
 import { ArrivalClock } from '../src/showClock.ts';
 import type { SegmentSidecar } from '../src/sidecar.ts';
 import { TrackRecorder } from '../src/TrackRecorder.ts';
-import { startMediaNode } from './media.ts';
+import { recorderToken, startMediaNode } from './media.ts';
 import { encodeClip, FRAME_MS, locateSegment, type Vp8Clip, vp8Camera } from './vp8.ts';
 
-const SECRET = 'recorder-test-secret-0123';
+/** The recorder's `recorder` token (minted once the node is up). */
+let SECRET: string;
 const SEGMENT_SECONDS = 5;
 let node: MediaNode;
 let dir: string;
 let clip: Vp8Clip;
 
 before(async () => {
-  node = await startMediaNode(SECRET);
+  node = await startMediaNode();
+  SECRET = await recorderToken(node);
   dir = await mkdtemp(join(tmpdir(), 'microstudio-clock-'));
   clip = await encodeClip(join(dir, 'clip.ivf'), { frames: 300, bitrate: '800k' });
 });

@@ -15,16 +15,18 @@ import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import { Recorder } from '../src/Recorder.ts';
 import { UploadJournal } from '../src/UploadJournal.ts';
-import { ffmpegCamera, recorderEnv, run, startMediaNode } from './media.ts';
+import { ffmpegCamera, recorderEnv, recorderToken, run, startMediaNode } from './media.ts';
 
-const SECRET = 'recorder-control-secret-0123';
+/** The recorder's `recorder` token (minted once the node is up). */
+let SECRET: string;
 const MB = 1024 * 1024;
 let node: MediaNode;
 let scratch: string;
 const mounts: string[] = [];
 
 before(async () => {
-  node = await startMediaNode(SECRET);
+  node = await startMediaNode();
+  SECRET = await recorderToken(node);
   scratch = await mkdtemp(join(tmpdir(), 'microstudio-control-'));
 });
 
@@ -217,7 +219,7 @@ test('an unwritable recordings path: the recorder service says why in the contro
   const desk = deskOf('ro');
   const env = recorderEnv({
     MICROSTUDIO_SFU_URL: node.url,
-    MICROSTUDIO_NODE_SECRET: SECRET,
+    MICROSTUDIO_RECORDER_TOKEN: SECRET,
     MICROSTUDIO_ROOM: 'ro',
     MICROSTUDIO_RECORDINGS_DIR: join(dir, 'recordings'),
     MICROSTUDIO_RECORDER_DISK_WARN_BYTES: '0',

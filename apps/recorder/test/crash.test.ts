@@ -19,7 +19,7 @@ import { PART_SIZE } from '../src/journalFile.ts';
 import { readRunStates, SEGMENT_FILE } from '../src/runs.ts';
 import type { LostSegmentSidecar, SegmentSidecar } from '../src/sidecar.ts';
 import { UploadJournal } from '../src/UploadJournal.ts';
-import { recorderEnv, run, startMediaNode } from './media.ts';
+import { recorderEnv, recorderToken, run, startMediaNode } from './media.ts';
 import { startMoto } from './moto.ts';
 import { encodeClip, FRAME_MS, locateSegment, type Vp8Clip, vp8Camera } from './vp8.ts';
 
@@ -30,7 +30,8 @@ import { encodeClip, FRAME_MS, locateSegment, type Vp8Clip, vp8Camera } from './
  * mid-write). Each restart must recover, and recording must go on.
  */
 
-const SECRET = 'recorder-test-secret-0123';
+/** The recorder's `recorder` token (minted once the node is up). */
+let SECRET: string;
 const BUCKET = 'microstudio-crash';
 const ROOM = 'show';
 const SEGMENT_SECONDS = 6;
@@ -45,7 +46,8 @@ const children: ChildProcess[] = [];
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'microstudio-crash-'));
   recordings = join(dir, 'recordings');
-  node = await startMediaNode(SECRET);
+  node = await startMediaNode();
+  SECRET = await recorderToken(node);
   moto = await startMoto(BUCKET);
   // cam-a: ~8.6 Mbit/s, so its 6 s segments (~6.5 MB) go up in two parts; cam-b: 0.8 Mbit/s.
   clips['cam-a'] = await encodeClip(join(dir, 'high.ivf'), { frames: 180, bitrate: '9M', noise: true });
@@ -78,7 +80,7 @@ interface RecorderProcess {
 function startRecorder(rtpPort: number): RecorderProcess {
   const env = recorderEnv({
     MICROSTUDIO_SFU_URL: node.url,
-    MICROSTUDIO_NODE_SECRET: SECRET,
+    MICROSTUDIO_RECORDER_TOKEN: SECRET,
     MICROSTUDIO_ROOM: ROOM,
     MICROSTUDIO_RECORD_ALL: 'true',
     MICROSTUDIO_RECORDINGS_DIR: recordings,

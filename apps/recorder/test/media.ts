@@ -5,12 +5,13 @@ import { loadConfig } from '@microstudio/config';
 import { silentLogger } from '../../../sfu/src/log.ts';
 import { type MediaNode, startNode } from '../../../sfu/src/node.ts';
 import type { Room } from '../../../sfu/src/rooms/Room.ts';
-import { freeRtcPorts } from '../../../sfu/test/helpers.ts';
+import { freeRtcPorts, TEST_TOKEN_SECRET } from '../../../sfu/test/helpers.ts';
 import { recordingSink } from '../../../sfu/test/rtp.ts';
 
 export const run = promisify(execFile);
 
-export async function startMediaNode(secret: string): Promise<MediaNode> {
+/** A media node on loopback, signing tokens with TEST_TOKEN_SECRET. */
+export async function startMediaNode(): Promise<MediaNode> {
   const rtcPort = await freeRtcPorts(1);
   const config = loadConfig({
     MICROSTUDIO_SFU_HOST: '127.0.0.1',
@@ -18,9 +19,14 @@ export async function startMediaNode(secret: string): Promise<MediaNode> {
     MICROSTUDIO_ANNOUNCED_IP: '127.0.0.1',
     MICROSTUDIO_RTC_PORT: String(rtcPort),
     MICROSTUDIO_WORKERS: '1',
-    MICROSTUDIO_NODE_SECRET: secret,
+    MICROSTUDIO_TOKEN_SECRET: TEST_TOKEN_SECRET,
   });
   return startNode(config, { logger: silentLogger, port: 0 });
+}
+
+/** The recorder's credential for `node`: a `recorder` token for `room` (default: every room). */
+export async function recorderToken(node: MediaNode, room = '*'): Promise<string> {
+  return (await node.auth.issuer.issue({ room, role: 'recorder', ttlSeconds: 3600 })).token;
 }
 
 /** Optional changes to what an ffmpegCamera sends; without any, its default test pattern. */

@@ -8,10 +8,11 @@ import { createLogger } from '../src/log.ts';
 import { NodeClient } from '../src/NodeClient.ts';
 import { PortAllocator } from '../src/ports.ts';
 import { type SegmentSidecar, TrackRecorder } from '../src/TrackRecorder.ts';
-import { run, startMediaNode } from './media.ts';
+import { recorderToken, run, startMediaNode } from './media.ts';
 import { encodeClip, type Vp8Clip, vp8Camera } from './vp8.ts';
 
-const SECRET = 'recorder-test-secret-0123';
+/** The recorder's `recorder` token (minted once the node is up). */
+let SECRET: string;
 const SEGMENT_SECONDS = 10;
 const FRAME = 1 / 30;
 let node: MediaNode;
@@ -19,7 +20,8 @@ let dir: string;
 let clip: Vp8Clip;
 
 before(async () => {
-  node = await startMediaNode(SECRET);
+  node = await startMediaNode();
+  SECRET = await recorderToken(node);
   dir = await mkdtemp(join(tmpdir(), 'microstudio-rec-'));
   clip = await encodeClip(join(dir, 'clip.ivf'), { frames: 300, bitrate: '800k' });
 });

@@ -14,14 +14,15 @@ import { PortAllocator } from '../src/ports.ts';
 import type { Timeline } from '../src/render/timeline.ts';
 import { type SegmentSidecar, TrackRecorder } from '../src/TrackRecorder.ts';
 import { ensureClip } from './clips.ts';
-import { ffmpegCamera, startMediaNode } from './media.ts';
+import { ffmpegCamera, recorderToken, startMediaNode } from './media.ts';
 
 async function colourClip(colour: string): Promise<{ clip: string; recvBufferSize: number }> {
   const clip = await ensureClip({ label: colour, width: 640, height: 360, kbps: 300, colour });
   return { clip: clip.path, recvBufferSize: 4 * 1024 * 1024 };
 }
 
-const SECRET = 'render-test-secret-0123456';
+/** The recorder's `recorder` token (minted once the node is up). */
+let SECRET: string;
 /** Short segments: a 13 s recording has boundaries inside the program's pieces. */
 const SEGMENT_SECONDS = 4;
 const FPS = 30;
@@ -33,7 +34,8 @@ let node: MediaNode;
 let dir: string;
 
 before(async () => {
-  node = await startMediaNode(SECRET);
+  node = await startMediaNode();
+  SECRET = await recorderToken(node);
   dir = await mkdtemp(join(tmpdir(), 'microstudio-render-'));
 });
 

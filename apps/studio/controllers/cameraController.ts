@@ -9,6 +9,8 @@ import {
 } from '@microstudio/client';
 import { tallyOf } from '@microstudio/protocol';
 import { deviceChoices, initialVideoSource, TEST_PATTERN } from '../lib/captureDevices.ts';
+import { errorText } from '../lib/errorText.ts';
+import { icePolicyFromUrl } from '../lib/icePolicy.ts';
 import { inviteFromUrl } from '../lib/invite.ts';
 import { captureMicrophone, LocalVideo, listDevices } from '../lib/localCapture.ts';
 import { initialCameraState, useCameraStore } from '../stores/cameraStore.ts';
@@ -35,8 +37,6 @@ const isPhone = () =>
   navigator.maxTouchPoints > 0 &&
   /Android|iPhone|iPad|Mobile/i.test(navigator.userAgent);
 
-const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** The /camera page: picks devices, previews, goes live as a source, follows its tally. */
 export function createCameraController(params: CameraParams): CameraController {
   const store = useCameraStore;
@@ -57,7 +57,7 @@ export function createCameraController(params: CameraParams): CameraController {
   let micPub: Publication | null = null;
   let wakeLock: WakeLockSentinel | null = null;
 
-  const fail = (error: unknown) => store.setState({ error: describeError(error) });
+  const fail = (error: unknown) => store.setState({ error: errorText(error) });
   const video = new LocalVideo(fail);
 
   async function refreshDevices(): Promise<void> {
@@ -141,6 +141,7 @@ export function createCameraController(params: CameraParams): CameraController {
       token,
       displayName: name.trim() || 'Camera',
       clientId,
+      ...icePolicyFromUrl(),
     });
     session = current;
     // Cameras publish to the site; battery and network type where the browser exposes them.

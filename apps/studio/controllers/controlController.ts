@@ -14,9 +14,11 @@ import {
 } from '@microstudio/client';
 import { ErrorCode, MAX_TRANSITION_MS, MIN_TRANSITION_MS, type RoomSnapshot } from '@microstudio/protocol';
 import QRCode from 'qrcode';
-import { errorText, type FabricNode, publicNodes } from '../app/api/fabric/fabricNodes.ts';
+import { type FabricNode, errorText as fabricErrorText, publicNodes } from '../app/api/fabric/fabricNodes.ts';
 import { AudioMeters } from '../lib/audioMeter.ts';
 import { forgetDirectorToken, obtainDirectorToken } from '../lib/directorToken.ts';
+import { errorText } from '../lib/errorText.ts';
+import { type InviteRole, inviteRequest } from '../lib/inviteOptions.ts';
 import { pageLinks } from '../lib/pageLinks.ts';
 import { recordErrorText, recorderStale } from '../lib/recording.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
@@ -34,8 +36,12 @@ export interface ControlController {
   cut(): void;
   auto(): void;
   setTransitionMs(value: number): void;
-  /** Makes a new invite link (camera: also its QR code) valid for a show day. */
-  createInvite(role: 'camera' | 'viewer' | 'guest'): void;
+  /** Makes a new invite link (camera and guest: also its QR code) with the chosen expiry and uses. */
+  createInvite(role: InviteRole): void;
+  /** The director's choices for the next invite: lifetime (seconds) and use count as typed. */
+  setInviteOptions(options: { ttlSeconds?: number; uses?: string }): void;
+  /** Puts an invite's link (made in this tab) on the clipboard; its button says "Copied". */
+  copyInviteLink(inviteId: string): void;
   revokeInvite(inviteId: string): void;
   /** Green room: admit, reject, (un)mute or remove a guest. */
   guestAction(action: GuestAction, guestId: string): void;
@@ -161,7 +167,7 @@ export function pollFabric(report: (edges: EdgesState) => void): () => void {
         const now = (body as { now?: unknown }).now;
         clockOffset = typeof now === 'number' && Number.isFinite(now) ? now - Date.now() : 0;
         show(null);
-      } else show(errorText(body) ?? `fabric answer: HTTP ${response.status}`);
+      } else show(fabricErrorText(body) ?? `fabric answer: HTTP ${response.status}`);
     } catch {
       show(timedOut ? 'the studio did not answer within 5 s' : 'the studio server is unreachable');
     } finally {
@@ -180,10 +186,8 @@ export function pollFabric(report: (edges: EdgesState) => void): () => void {
 }
 
 const STATS_INTERVAL_MS = 500;
-/** Invite links made in the control room last a show day. */
-const INVITE_TTL_SECONDS = 12 * 3600;
-/** A guest link admits one device (a removed guest cannot come back with it) for a show day. */
-const GUEST_INVITE_USES = 1;
+/** How long a copy button says "Copied". */
+const COPIED_MS = 2000;
 
 /** The /control page: joins as director, keeps the multiview and monitors fed, drives the bus. */
 export function createControlController({ room }: { room: string }): ControlController {
@@ -196,8 +200,7 @@ export function createControlController({ room }: { room: string }): ControlCont
   /** Browser clock minus the node's (from health:sources' `at`): the recorder's age is node time. */
   let nodeClockOffset = 0;
 
-  const fail = (error: unknown) =>
-    store.setState({ error: error instanceof Error ? error.message : String(error) });
+  const fail = (error: unknown) => store.setState({ error: errorText(error) });
   const setRecordingState = (patch: Partial<RecordingState>) =>
     store.setState((s) => ({ recording: { ...s.recording, ...patch } }));
   /** Re-checks "not reporting" against the node's clock; writes only when it changes. */
@@ -296,8 +299,19 @@ export function createControlController({ room }: { room: string }): ControlCont
   const stopFabric = pollFabric((edges) => store.setState({ edges }));
 
   const links = pageLinks(room);
+  void links.maxInviteUses.then((maxInviteUses) => store.setState({ maxInviteUses }));
 
   const cameraLinkKey = `microstudio:camera-link:${room}`;
+  // The links of the invites made in this tab outlive a reload (so their Copy link buttons do).
+  const inviteLinksKey = `microstudio:invite-links:${room}`;
+  store.setState({
+    inviteLinks: JSON.parse(sessionStorage.getItem(inviteLinksKey) ?? '{}') as Record<string, string>,
+  });
+  const rememberLink = (inviteId: string, url: string) => {
+    store.setState((s) => ({ inviteLinks: { ...s.inviteLinks, [inviteId]: url } }));
+    sessionStorage.setItem(inviteLinksKey, JSON.stringify(store.getState().inviteLinks));
+  };
+  let copiedTimer: ReturnType<typeof setTimeout> | undefined;
   async function showCameraLink(url: string): Promise<void> {
     const qrDataUrl = await QRCode.toDataURL(url, { margin: 1, width: 256, errorCorrectionLevel: 'L' }).catch(
       () => null,
@@ -306,7 +320,15 @@ export function createControlController({ room }: { room: string }): ControlCont
   }
 
   async function refreshInvites(): Promise<void> {
-    if (session) store.setState({ invites: await session.listInvites() });
+    if (!session) return;
+    const invites = await session.listInvites();
+    // Links of invites the node no longer lists (expired) are forgotten.
+    const listed = new Set(invites.map((i) => i.inviteId));
+    const inviteLinks = Object.fromEntries(
+      Object.entries(store.getState().inviteLinks).filter(([inviteId]) => listed.has(inviteId)),
+    );
+    sessionStorage.setItem(inviteLinksKey, JSON.stringify(inviteLinks));
+    store.setState({ invites, inviteLinks });
   }
 
   const controller: ControlController = {
@@ -320,15 +342,17 @@ export function createControlController({ room }: { room: string }): ControlCont
       act((s) => s.auto(clampTransition(store.getState().transitionMs)));
     },
     createInvite(role) {
+      const { inviteTtlSeconds, inviteUses, maxInviteUses } = store.getState();
+      const made = inviteRequest(role, inviteTtlSeconds, inviteUses, maxInviteUses);
+      if (!made.ok) {
+        store.setState({ error: made.error });
+        return;
+      }
       act(async (s) => {
-        const invite = await s.createInvite({
-          role,
-          ttlSeconds: INVITE_TTL_SECONDS,
-          label: `${role} link`,
-          ...(role === 'guest' ? { uses: GUEST_INVITE_USES } : {}),
-        });
+        const invite = await s.createInvite(made.request);
         const base = await { camera: links.cameraUrl, viewer: links.watchUrl, guest: links.joinUrl }[role];
         const url = `${base}&invite=${encodeURIComponent(invite.token)}`;
+        rememberLink(invite.inviteId, url);
         if (role === 'guest') {
           const guestQrDataUrl = await QRCode.toDataURL(url, {
             margin: 1,
@@ -342,6 +366,28 @@ export function createControlController({ room }: { room: string }): ControlCont
         } else store.setState({ viewerUrl: url });
         await refreshInvites();
       });
+    },
+    setInviteOptions({ ttlSeconds, uses }) {
+      store.setState((s) => ({
+        inviteTtlSeconds: ttlSeconds ?? s.inviteTtlSeconds,
+        inviteUses: uses ?? s.inviteUses,
+      }));
+    },
+    copyInviteLink(inviteId) {
+      const url = store.getState().inviteLinks[inviteId];
+      if (!url) return;
+      navigator.clipboard.writeText(url).then(
+        () => {
+          clearTimeout(copiedTimer);
+          store.setState({ copied: inviteId, error: null });
+          copiedTimer = setTimeout(() => store.setState({ copied: null }), COPIED_MS);
+        },
+        () =>
+          store.setState({
+            error:
+              'The browser did not let this page use the clipboard: open the link and copy it from the address bar.',
+          }),
+      );
     },
     revokeInvite(inviteId) {
       act(async (s) => {
@@ -389,6 +435,7 @@ export function createControlController({ room }: { room: string }): ControlCont
     },
     dispose() {
       clearInterval(statsTimer);
+      clearTimeout(copiedTimer);
       clearInterval(recorderTimer);
       stopFabric();
       feeds?.close();

@@ -4,15 +4,15 @@ import {
   type Publication,
   parseHexColor,
   parseQuality,
-  RequestError,
   SourceFeeds,
   StudioSession,
   stableClientId,
   type TestPattern,
 } from '@microstudio/client';
-import { ErrorCode, type GuestStatus, tallyOf } from '@microstudio/protocol';
+import { type GuestStatus, tallyOf } from '@microstudio/protocol';
 import { AudioMeters } from '../lib/audioMeter.ts';
 import { deviceChoices, initialVideoSource, TEST_PATTERN } from '../lib/captureDevices.ts';
+import { errorText } from '../lib/errorText.ts';
 import { inviteFromUrl } from '../lib/invite.ts';
 import { LatestCapture } from '../lib/latestCapture.ts';
 import { captureMicrophone, LocalVideo, listDevices } from '../lib/localCapture.ts';
@@ -44,8 +44,6 @@ export interface JoinController {
 /** The program picture a guest watches at the middle layer (a remote link, not the venue LAN). */
 const PROGRAM_LAYER = 1;
 const METER_INTERVAL_MS = 100;
-
-const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** What the guest sends as its microphone: a device's track, or the test tone's. */
 interface LocalMic {
@@ -88,7 +86,7 @@ export function createJoinController(params: JoinParams): JoinController {
   let micPub: Publication | null = null;
   const meters = new AudioMeters();
 
-  const fail = (error: unknown) => store.setState({ error: describeError(error) });
+  const fail = (error: unknown) => store.setState({ error: errorText(error) });
   const video = new LocalVideo(fail);
   /** Holds null while there is no microphone to send (none chosen, or none known yet). */
   const mic = new LatestCapture<LocalMic | null>(stopMic, fail);
@@ -237,11 +235,7 @@ export function createJoinController(params: JoinParams): JoinController {
       const dismissed = ['rejected', 'removed'].includes(store.getState().phase);
       if (!dismissed) {
         store.setState({ phase: 'failed' });
-        fail(
-          error instanceof RequestError && error.code === ErrorCode.Unauthorized
-            ? `This invite does not let you in (${error.message.replace(/^.*UNAUTHORIZED: /, '')}).`
-            : error,
-        );
+        fail(error);
       }
       await stop();
     }

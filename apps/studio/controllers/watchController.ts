@@ -6,6 +6,7 @@ import {
   stableClientId,
   TelemetryReporter,
 } from '@microstudio/client';
+import { errorText } from '../lib/errorText.ts';
 import { inviteFromUrl } from '../lib/invite.ts';
 import { createViewerLocator } from '../lib/placement.ts';
 import { monitorSourceIds } from '../lib/transition.ts';
@@ -78,7 +79,7 @@ export function createWatchController({
   if (token) {
     session.connect().catch((error: unknown) =>
       store.setState({
-        error: `could not join: ${error instanceof Error ? error.message : String(error)}`,
+        error: `Could not join: ${errorText(error)}`,
       }),
     );
   }

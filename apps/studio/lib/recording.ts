@@ -6,6 +6,7 @@ import {
   type RecorderTrack,
   type RecordingPlan,
 } from '@microstudio/protocol';
+import { errorText } from './errorText.ts';
 import type { HealthCell, HealthLevel } from './health.ts';
 
 /**
@@ -283,7 +284,6 @@ export function recordErrorText(error: unknown, target: string | undefined, on: 
         : 'Stop recording all'
       : `${on ? 'Record' : 'Stop recording'} ${target}`;
   const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
   switch (code) {
     case ErrorCode.NotFound:
       return `${what} failed: ${target ?? 'that source'} is not in the room (NOT_FOUND). The plan is unchanged.`;
@@ -292,6 +292,6 @@ export function recordErrorText(error: unknown, target: string | undefined, on: 
     case ErrorCode.Timeout:
       return `${what} failed: the media node did not answer (TIMEOUT). The plan may be unchanged.`;
     default:
-      return `${what} failed: ${message}`;
+      return `${what} failed: ${errorText(error)}`;
   }
 }

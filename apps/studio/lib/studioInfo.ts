@@ -6,6 +6,8 @@ export interface StudioInfo {
   watchUrl: string;
   /** The remote guests' page (device check, green room). */
   joinUrl: string;
+  /** MICROSTUDIO_MAX_INVITE_USES: the control room's bound for an invite's use count. */
+  maxInviteUses: number;
 }
 
 const ROOM = /^[\w.-]{1,128}$/;
@@ -25,5 +27,6 @@ export function studioInfo(
     controlUrl: `${base}/control${query}`,
     watchUrl: `${base}/watch${query}`,
     joinUrl: `${base}/join${query}`,
+    maxInviteUses: config.MICROSTUDIO_MAX_INVITE_USES,
   };
 }

@@ -10,6 +10,7 @@ import {
 } from '@microstudio/protocol';
 import { create } from 'zustand';
 import type { FabricNode } from '../app/api/fabric/fabricNodes.ts';
+import { DEFAULT_INVITE_TTL_SECONDS } from '../lib/inviteOptions.ts';
 
 /** One multiview tile: a source with a video track, numbered in join order from 1. */
 export interface Tile {
@@ -81,6 +82,16 @@ export interface ControlState {
   guestUrl: string | null;
   guestQrDataUrl: string | null;
   invites: Invite[];
+  /** The director's choices for the next invite link: its lifetime, and its use count as typed
+   * ('' = the role's default: one device for a guest, any number otherwise). */
+  inviteTtlSeconds: number;
+  inviteUses: string;
+  /** MICROSTUDIO_MAX_INVITE_USES as the studio reports it (the count field's bound); null until known. */
+  maxInviteUses: number | null;
+  /** Links of the invites made in this tab, by invite id: the node lists invites without tokens. */
+  inviteLinks: Record<string, string>;
+  /** The invite whose link was just copied (its button says "Copied"), or null. */
+  copied: string | null;
   /** The green room and the admitted guests (pushed by the node). */
   guests: Guest[];
   edges: EdgesState;
@@ -107,6 +118,11 @@ export const initialControlState: ControlState = {
   guestUrl: null,
   guestQrDataUrl: null,
   invites: [],
+  inviteTtlSeconds: DEFAULT_INVITE_TTL_SECONDS,
+  inviteUses: '',
+  maxInviteUses: null,
+  inviteLinks: {},
+  copied: null,
   guests: [],
   edges: { loaded: false, nodes: [], edgeCount: 0, error: null },
   health: null,

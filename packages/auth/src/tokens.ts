@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { INVITE_USES_CEILING } from '@microstudio/protocol';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { type TokenRole, tokenRoles } from './grants.ts';
+import {
+  ANY_ROOM,
+  grantsMatch,
+  grantsOf,
+  isPeerRole,
+  type PeerRole,
+  type TokenRole,
+  tokenRoles,
+} from './grants.ts';
 
 const ISSUER = 'microstudio';
 const AUDIENCE = 'microstudio-node';
@@ -21,14 +30,23 @@ const claimsSchema = z.strictObject({
   jti: z.string().min(1).max(64),
   room: z.string().min(1).max(128),
   role: z.enum(tokenRoles),
+  /**
+   * What the token may do: always exactly the role's grants (grantsOf). The node authorises by
+   * its own table, never by this claim; it is checked so a token whose grants were widened (or
+   * narrowed) is refused as an escalation attempt rather than silently reinterpreted.
+   */
+  grants: z.array(z.string().max(32)).max(16),
   /** Distinct clients that may join with this token (an invite's use count); absent = any. */
-  uses: z.number().int().positive().max(10_000).optional(),
+  uses: z.number().int().positive().max(INVITE_USES_CEILING).optional(),
   /** What the director called this invite ("Cam 2", "Guest: Ana"). */
   label: z.string().max(64).optional(),
 });
 export type TokenClaims = z.infer<typeof claimsSchema>;
+/** The claims of a token that joins a room as a peer (never a service's). */
+export type PeerClaims = TokenClaims & { role: PeerRole };
 
-export type TokenErrorReason = 'malformed' | 'signature' | 'expired' | 'claims';
+/** `grants`: the grants claim is not exactly the role's grants (an escalation attempt). */
+export type TokenErrorReason = 'malformed' | 'signature' | 'expired' | 'claims' | 'grants';
 
 export class TokenError extends Error {
   override name = 'TokenError';
@@ -39,9 +57,10 @@ export class TokenError extends Error {
   }
 }
 
-export interface IssueOptions {
+export interface IssueOptions<R extends TokenRole = TokenRole> {
+  /** The room, or ANY_ROOM ('*') for a service token (recorder, node) valid in every room. */
   room: string;
-  role: TokenRole;
+  role: R;
   ttlSeconds: number;
   uses?: number;
   label?: string;
@@ -60,12 +79,19 @@ export class TokenIssuer {
     this.#now = now;
   }
 
-  async issue(options: IssueOptions): Promise<{ token: string; claims: TokenClaims }> {
+  async issue<R extends TokenRole>(
+    options: IssueOptions<R>,
+  ): Promise<{ token: string; claims: TokenClaims & { role: R } }> {
     if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds <= 0) {
       throw new TypeError('ttlSeconds must be a positive integer');
     }
+    if (options.room === ANY_ROOM && isPeerRole(options.role)) {
+      throw new TypeError(
+        `a ${options.role} token is for one room: only service tokens may name "${ANY_ROOM}"`,
+      );
+    }
     const iat = Math.floor(this.#now() / 1000);
-    const claims: TokenClaims = claimsSchema.parse({
+    const claims = claimsSchema.parse({
       iss: ISSUER,
       aud: AUDIENCE,
       iat,
@@ -73,16 +99,20 @@ export class TokenIssuer {
       jti: randomUUID(),
       room: options.room,
       role: options.role,
+      grants: [...grantsOf[options.role]],
       ...(options.uses !== undefined ? { uses: options.uses } : {}),
       ...(options.label !== undefined ? { label: options.label } : {}),
     });
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .sign(this.#key);
-    return { token, claims };
+    return { token, claims: { ...claims, role: options.role } };
   }
 
-  /** Verifies signature, expiry, issuer, audience and the exact claim set. */
+  /**
+   * Verifies signature, expiry, issuer, audience, the exact claim set, that the grants are
+   * exactly the role's, and that only a service token names every room.
+   */
   async verify(token: string): Promise<TokenClaims> {
     let payload: unknown;
     try {
@@ -104,6 +134,16 @@ export class TokenIssuer {
     }
     const parsed = claimsSchema.safeParse(payload);
     if (!parsed.success) throw new TokenError('claims', 'token carries unexpected or missing claims');
-    return parsed.data;
+    const claims = parsed.data;
+    if (!grantsMatch(claims.role, claims.grants)) {
+      throw new TokenError(
+        'grants',
+        `token grants [${claims.grants.join(', ').slice(0, 200)}] are not those of a ${claims.role} [${grantsOf[claims.role].join(', ')}]: refused`,
+      );
+    }
+    if (claims.room === ANY_ROOM && isPeerRole(claims.role)) {
+      throw new TokenError('claims', `a ${claims.role} token cannot be for every room ("${ANY_ROOM}")`);
+    }
+    return claims;
   }
 }

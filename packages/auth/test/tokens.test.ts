@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { grantsOf, hasGrant, needsAdmission, TokenError, TokenIssuer } from '../src/index.ts';
+import {
+  grantsOf,
+  hasGrant,
+  isPeerRole,
+  needsAdmission,
+  TokenError,
+  TokenIssuer,
+  tokenRoles,
+} from '../src/index.ts';
 
 const SECRET = 'a'.repeat(32);
 const OTHER = 'b'.repeat(32);
@@ -65,6 +73,7 @@ describe('TokenIssuer', () => {
       jti: 'x',
       room: 'main',
       role: 'viewer',
+      grants: ['subscribe'],
       admin: true,
     })
       .setProtectedHeader({ alg: 'HS256' })
@@ -90,7 +99,104 @@ describe('TokenIssuer', () => {
   });
 });
 
+/** A correctly signed token with exactly these claims (what an attacker holding a leaked secret, or a buggy minter, could make). */
+const signed = async (claims: Record<string, unknown>) => {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    iss: 'microstudio',
+    aud: 'microstudio-node',
+    iat: now,
+    exp: now + 60,
+    jti: 'j',
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
+};
+
+describe('the grants claim', () => {
+  it("every issued token carries exactly its role's grants, and verifies", async () => {
+    const issuer = new TokenIssuer(SECRET);
+    for (const role of tokenRoles) {
+      const room = isPeerRole(role) ? 'main' : '*';
+      const { token, claims } = await issuer.issue({ room, role, ttlSeconds: 60 });
+      assert.deepEqual(claims.grants, grantsOf[role]);
+      assert.deepEqual((await issuer.verify(token)).grants, grantsOf[role]);
+    }
+  });
+
+  it("refuses a token whose grants are not exactly its role's (escalation), with a clear reason", async () => {
+    const issuer = new TokenIssuer(SECRET);
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      [
+        'widened',
+        { room: 'main', role: 'viewer', grants: ['subscribe', 'program'] },
+        /not those of a viewer \[subscribe\]/,
+      ],
+      [
+        "another role's",
+        { room: 'main', role: 'camera', grants: ['subscribe', 'program', 'admin'] },
+        /not those of a camera/,
+      ],
+      ['narrowed', { room: 'main', role: 'director', grants: ['subscribe'] }, /not those of a director/],
+      [
+        'duplicated',
+        { room: 'main', role: 'viewer', grants: ['subscribe', 'subscribe'] },
+        /not those of a viewer/,
+      ],
+      [
+        'unknown grant',
+        { room: '*', role: 'node', grants: ['mirror', 'root'] },
+        /\[mirror, root\] are not those of a node \[mirror\]/,
+      ],
+      [
+        'recorder with the node grant',
+        { room: '*', role: 'recorder', grants: ['mirror'] },
+        /not those of a recorder/,
+      ],
+    ];
+    for (const [what, claims, message] of cases) {
+      await assert.rejects(issuer.verify(await signed(claims)), (error: unknown) => {
+        assert.ok(error instanceof TokenError, what);
+        assert.equal(error.reason, 'grants', what);
+        assert.match(error.message, message, what);
+        return true;
+      });
+    }
+    // The same order-insensitive set is accepted: only the set matters.
+    const reordered = await signed({ room: 'main', role: 'camera', grants: ['subscribe', 'publish'] });
+    assert.equal((await issuer.verify(reordered)).role, 'camera');
+  });
+
+  it('refuses a token without a grants claim', async () => {
+    await rejects(new TokenIssuer(SECRET).verify(await signed({ room: 'main', role: 'viewer' })), 'claims');
+  });
+
+  it('only service tokens may name every room', async () => {
+    const issuer = new TokenIssuer(SECRET);
+    await assert.rejects(issuer.issue({ room: '*', role: 'director', ttlSeconds: 60 }), TypeError);
+    await rejects(
+      issuer.verify(await signed({ room: '*', role: 'viewer', grants: ['subscribe'] })),
+      'claims',
+    );
+    const { token } = await issuer.issue({ room: '*', role: 'recorder', ttlSeconds: 60 });
+    assert.equal((await issuer.verify(token)).room, '*');
+  });
+});
+
 describe('grants', () => {
+  it('a recorder reads, records, reports and reads cuts; a node mirrors; neither publishes, subscribes, cuts or admins', () => {
+    assert.deepEqual(grantsOf.recorder, ['sources:read', 'record', 'status:report', 'cuts:read']);
+    assert.deepEqual(grantsOf.node, ['mirror']);
+    for (const role of ['recorder', 'node'] as const) {
+      assert.ok(!isPeerRole(role));
+      for (const grant of ['publish', 'subscribe', 'program', 'admin'] as const)
+        assert.ok(!hasGrant(role, grant));
+    }
+    assert.ok(!hasGrant('recorder', 'mirror') && !hasGrant('node', 'record'));
+    assert.ok(!hasGrant('director', 'record') && !hasGrant('director', 'mirror'));
+  });
+
   it('a viewer only subscribes, a camera publishes but cannot cut, a director cuts and admits', () => {
     assert.deepEqual(grantsOf.viewer, ['subscribe']);
     assert.ok(

@@ -64,6 +64,13 @@ export interface StudioSessionOptions extends SignalingOptions {
    * (viewers). Default false.
    */
   prepareRecv?: boolean;
+  /**
+   * ICE candidates the media transports may use: `relay` = only through the TURN servers the node
+   * hands out (no host or server-reflexive candidates, so the browser's addresses are never
+   * offered; for networks where only TURN gets through, and for testing the relay path).
+   * Default `all`.
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
 
 export type SessionEvents = {
@@ -225,6 +232,7 @@ export class StudioSession extends Emitter<SessionEvents> {
   readonly #signaling: SignalingClient;
   readonly #policy: ReconnectPolicy;
   readonly #iceGraceMs: number;
+  readonly #iceTransportPolicy: RTCIceTransportPolicy | undefined;
   readonly #publications = new Set<Publication>();
   readonly #remotes = new Set<RemoteTrack>();
   #state: ConnectionState = 'disconnected';
@@ -255,6 +263,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     this.#displayName = options.displayName;
     this.#policy = options.reconnectPolicy ?? new BackoffReconnectPolicy();
     this.#iceGraceMs = options.iceRestartGraceMs ?? 10_000;
+    this.#iceTransportPolicy = options.iceTransportPolicy;
     this.#signaling = new SignalingClient(options);
     this.#locate = options.locate;
     this.#prepareRecv = options.prepareRecv ?? false;
@@ -723,6 +732,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     const options: ms.TransportOptions = {
       ...(info as unknown as ms.TransportOptions),
       iceServers: epoch.iceServers as RTCIceServer[],
+      ...(this.#iceTransportPolicy ? { iceTransportPolicy: this.#iceTransportPolicy } : {}),
     };
     const transport =
       direction === 'send'

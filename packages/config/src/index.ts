@@ -1,3 +1,13 @@
+import {
+  INVITE_USES_CEILING,
+  MAX_GUESTS_PER_ROOM,
+  MAX_GUESTS_SETTING,
+  MAX_INVITE_USES,
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_BYTES_SETTING,
+  MAX_SOURCES_PER_ROOM,
+  MIN_MESSAGE_BYTES_SETTING,
+} from '@microstudio/protocol';
 import { z } from 'zod';
 
 /**
@@ -73,6 +83,27 @@ export const settings = {
     positiveInt.default(50),
     'Signaling messages per second per connection.',
   ),
+  MICROSTUDIO_MAX_MESSAGE_BYTES: setting(
+    z.coerce
+      .number()
+      .int()
+      .min(MIN_MESSAGE_BYTES_SETTING)
+      .max(MAX_MESSAGE_BYTES_SETTING)
+      .default(MAX_MESSAGE_BYTES),
+    `Largest signaling message a node accepts, in JSON bytes (${MIN_MESSAGE_BYTES_SETTING}–${MAX_MESSAGE_BYTES_SETTING}); larger ones are refused with MESSAGE_TOO_LARGE.`,
+  ),
+  MICROSTUDIO_MAX_GUESTS_PER_ROOM: setting(
+    positiveInt.max(MAX_GUESTS_SETTING).default(MAX_GUESTS_PER_ROOM),
+    `Remote guests one room keeps (waiting in the green room or admitted; at most ${MAX_GUESTS_SETTING}). Guests also count as peers.`,
+  ),
+  MICROSTUDIO_MAX_SOURCES_PER_ROOM: setting(
+    positiveInt.max(MAX_SOURCES_PER_ROOM).default(MAX_SOURCES_PER_ROOM),
+    `Sources (cameras, admitted guests, WHIP encoders) one room takes; at most ${MAX_SOURCES_PER_ROOM}, what health reports and recording plans carry.`,
+  ),
+  MICROSTUDIO_MAX_INVITE_USES: setting(
+    positiveInt.max(INVITE_USES_CEILING).default(MAX_INVITE_USES),
+    `Largest use count (devices) the control room may give one invite (at most ${INVITE_USES_CEILING}); invites without a count admit any number.`,
+  ),
   MICROSTUDIO_MAX_WHEP_SESSIONS: setting(
     positiveInt.max(100_000).default(500),
     'WHEP playback sessions one node serves at once (more are refused with 503 and Retry-After).',
@@ -131,7 +162,11 @@ export const settings = {
   ),
   MICROSTUDIO_NODE_SECRET: setting(
     z.string().min(16).max(256).optional(),
-    "Shared secret of the media node's internal recorder API (Bearer token). `npm start` generates one per run when unset; without it the API is disabled.",
+    'Bearer secret the media node sends to the log receiver at MICROSTUDIO_SHIP_URL (only that). The recorder API and the node channel take tokens signed with MICROSTUDIO_TOKEN_SECRET instead; this secret opens neither.',
+  ),
+  MICROSTUDIO_RECORDER_TOKEN: setting(
+    z.string().min(1).max(4096).optional(),
+    "The recorder service's credential for the media node's recorder API: a `recorder` token signed with MICROSTUDIO_TOKEN_SECRET, for MICROSTUDIO_ROOM or `*` (every room). `npm start` mints one per run (valid 7 days); elsewhere `node scripts/recorder-token.mjs`.",
   ),
   MICROSTUDIO_RECORDINGS_DIR: setting(
     z.string().default('data/recordings'),

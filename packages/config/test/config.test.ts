@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import {
+  INVITE_USES_CEILING,
+  MAX_GUESTS_PER_ROOM,
+  MAX_INVITE_USES,
+  MAX_MESSAGE_BYTES,
+  MAX_SOURCES_PER_ROOM,
+} from '@microstudio/protocol';
 import { announcedAddress, ConfigError, configTable, loadConfig, settings } from '../src/index.ts';
 
 describe('loadConfig', () => {
@@ -60,6 +67,35 @@ describe('loadConfig', () => {
       /MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS/,
     );
     assert.throws(() => loadConfig({ MICROSTUDIO_RECORDER_KEEP_UPLOADED_HOURS: 'forever' }), ConfigError);
+  });
+
+  it('reads the protocol limits: the protocol defaults, within the ceilings the wire format allows', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.MICROSTUDIO_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES);
+    assert.equal(defaults.MICROSTUDIO_MAX_INVITE_USES, MAX_INVITE_USES);
+    assert.equal(defaults.MICROSTUDIO_MAX_GUESTS_PER_ROOM, MAX_GUESTS_PER_ROOM);
+    assert.equal(defaults.MICROSTUDIO_MAX_SOURCES_PER_ROOM, MAX_SOURCES_PER_ROOM);
+    const tuned = loadConfig({
+      MICROSTUDIO_MAX_MESSAGE_BYTES: String(1024 * 1024),
+      MICROSTUDIO_MAX_INVITE_USES: String(INVITE_USES_CEILING),
+      MICROSTUDIO_MAX_GUESTS_PER_ROOM: '8',
+      MICROSTUDIO_MAX_SOURCES_PER_ROOM: '4',
+    });
+    assert.equal(tuned.MICROSTUDIO_MAX_MESSAGE_BYTES, 1024 * 1024);
+    assert.equal(tuned.MICROSTUDIO_MAX_INVITE_USES, INVITE_USES_CEILING);
+    assert.equal(tuned.MICROSTUDIO_MAX_GUESTS_PER_ROOM, 8);
+    assert.equal(tuned.MICROSTUDIO_MAX_SOURCES_PER_ROOM, 4);
+    const refused: [string, string][] = [
+      ['MICROSTUDIO_MAX_MESSAGE_BYTES', '1024'], // a browser's join would not fit
+      ['MICROSTUDIO_MAX_MESSAGE_BYTES', String(64 * 1024 * 1024)],
+      ['MICROSTUDIO_MAX_INVITE_USES', String(INVITE_USES_CEILING + 1)], // tokens could not carry it
+      ['MICROSTUDIO_MAX_INVITE_USES', '0'],
+      ['MICROSTUDIO_MAX_SOURCES_PER_ROOM', String(MAX_SOURCES_PER_ROOM + 1)], // health reports could not
+      ['MICROSTUDIO_MAX_GUESTS_PER_ROOM', '-3'],
+    ];
+    for (const [name, value] of refused) {
+      assert.throws(() => loadConfig({ [name]: value }), new RegExp(name), `${name}=${value}`);
+    }
   });
 
   it('ignores variables of other programs', () => {

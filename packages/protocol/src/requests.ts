@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { MAX_INVITE_TTL_SECONDS, MAX_INVITE_USES, MAX_TRANSITION_MS, MIN_TRANSITION_MS } from './limits.ts';
+import {
+  INVITE_USES_CEILING,
+  MAX_INVITE_TTL_SECONDS,
+  MAX_TRANSITION_MS,
+  MIN_TRANSITION_MS,
+} from './limits.ts';
 import {
   dtlsParametersSchema,
   iceServerSchema,
@@ -72,8 +77,9 @@ export const requests = {
     request: z.object({
       role: roleSchema,
       ttlSeconds: z.number().int().min(60).max(MAX_INVITE_TTL_SECONDS),
-      /** Distinct devices that may join with it; omitted = any number. */
-      uses: z.number().int().min(1).max(MAX_INVITE_USES).optional(),
+      /** Distinct devices that may join with it; omitted = any number. Above the node's
+       * MICROSTUDIO_MAX_INVITE_USES it is refused with LIMIT_REACHED. */
+      uses: z.number().int().min(1).max(INVITE_USES_CEILING).optional(),
       label: z.string().trim().min(1).max(64).optional(),
     }),
     response: inviteSchema.extend({ token: tokenSchema }),

@@ -2,12 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ErrorCode,
+  INVITE_USES_CEILING,
+  MAX_INVITE_USES,
   MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_BYTES_SETTING,
+  MIN_MESSAGE_BYTES_SETTING,
   notifications,
   requestNames,
   requests,
   resultSchema,
+  TRANSPORT_MAX_BYTES,
   tallyOf,
+  transportMaxBytes,
   validateRequest,
 } from '../src/index.ts';
 import { invalidRequests, validNotifications, validRequests } from './fixtures.ts';
@@ -78,6 +84,31 @@ describe('requests', () => {
     const result = validateRequest('room:join', { ...validRequests['room:join'], displayName: '  Cam B  ' });
     assert.ok(result.ok);
     if (result.ok) assert.equal((result.payload as { displayName: string }).displayName, 'Cam B');
+  });
+});
+
+describe('limits', () => {
+  it('invite:create takes any use count up to the one ceiling tokens also carry (the node checks its configured max)', () => {
+    const invite = (uses: number) =>
+      validateRequest('invite:create', { role: 'guest', ttlSeconds: 3600, uses });
+    assert.ok(MAX_INVITE_USES <= INVITE_USES_CEILING);
+    assert.equal(invite(INVITE_USES_CEILING).ok, true);
+    const over = invite(INVITE_USES_CEILING + 1);
+    assert.equal(!over.ok && over.error.code, ErrorCode.BadRequest);
+  });
+
+  it('a configured message limit is enforced as given, under a transport cap above it', () => {
+    const payload = { ...validRequests['room:join'], padding: 'x'.repeat(MIN_MESSAGE_BYTES_SETTING) };
+    const small = validateRequest('room:join', payload, MIN_MESSAGE_BYTES_SETTING);
+    assert.equal(!small.ok && small.error.code, ErrorCode.MessageTooLarge);
+    assert.match(
+      !small.ok ? small.error.message : '',
+      new RegExp(`the ${MIN_MESSAGE_BYTES_SETTING}-byte limit`),
+    );
+    assert.equal(validateRequest('room:join', payload).ok, true, 'the same payload under the default limit');
+    for (const limit of [MIN_MESSAGE_BYTES_SETTING, MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_SETTING])
+      assert.ok(transportMaxBytes(limit) > limit);
+    assert.equal(TRANSPORT_MAX_BYTES, transportMaxBytes(MAX_MESSAGE_BYTES));
   });
 });
 

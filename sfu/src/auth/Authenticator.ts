@@ -1,7 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type TokenClaims, TokenError, TokenIssuer, type TokenRole } from '@microstudio/auth';
-import { ErrorCode, type Invite } from '@microstudio/protocol';
-import { RefusedError } from '../errors.ts';
+import {
+  isPeerRole,
+  type PeerClaims,
+  type PeerRole,
+  type TokenClaims,
+  TokenError,
+  TokenIssuer,
+} from '@microstudio/auth';
+import { ErrorCode, type Invite, MAX_INVITE_USES } from '@microstudio/protocol';
+import { LimitReachedError, RefusedError } from '../errors.ts';
 import { SafeEmitter } from '../util/SafeEmitter.ts';
 import { InviteBook, toInvite } from './InviteBook.ts';
 
@@ -12,6 +19,8 @@ export interface AuthenticatorOptions {
   tokenSecret: string;
   /** The secret in the director link `npm start` prints; absent = no director link works. */
   adminSecret: string | undefined;
+  /** MICROSTUDIO_MAX_INVITE_USES (default: the protocol's MAX_INVITE_USES). */
+  maxInviteUses?: number;
   now?: () => number;
 }
 
@@ -31,10 +40,12 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
   readonly #adminSecret: Buffer | undefined;
   readonly #book = new InviteBook();
   readonly #now: () => number;
+  readonly #maxInviteUses: number;
 
   constructor(options: AuthenticatorOptions) {
     super();
     this.#now = options.now ?? Date.now;
+    this.#maxInviteUses = options.maxInviteUses ?? MAX_INVITE_USES;
     this.#issuer = new TokenIssuer(options.tokenSecret, this.#now);
     this.#adminSecret = options.adminSecret ? Buffer.from(options.adminSecret) : undefined;
   }
@@ -66,14 +77,18 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
     token: string,
     room: string,
     clientId: string,
-  ): Promise<{ claims: TokenClaims; commit: () => void }> {
-    let claims: TokenClaims;
+  ): Promise<{ claims: PeerClaims; commit: () => void }> {
+    let verified: TokenClaims;
     try {
-      claims = await this.#issuer.verify(token);
+      verified = await this.#issuer.verify(token);
     } catch (error) {
       if (error instanceof TokenError) throw unauthorized(error.message);
       throw error;
     }
+    // A recorder's or an edge's token opens a node's internal interfaces, never a seat in a room.
+    const { role } = verified;
+    if (!isPeerRole(role)) throw unauthorized(`a ${role} token is for a service, not for joining a room`);
+    const claims: PeerClaims = { ...verified, role };
     if (claims.room !== room) throw unauthorized('this token is for another room');
     if (this.#book.isRevoked(claims.jti)) throw unauthorized('this invite was revoked');
     if (this.#book.isBanned(claims.jti, clientId))
@@ -86,8 +101,10 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
 
   async createInvite(
     room: string,
-    options: { role: TokenRole; ttlSeconds: number; uses?: number; label?: string },
+    options: { role: PeerRole; ttlSeconds: number; uses?: number; label?: string },
   ): Promise<Invite & { token: string }> {
+    if (options.uses !== undefined && options.uses > this.#maxInviteUses)
+      throw new LimitReachedError('invite uses', this.#maxInviteUses);
     const { token, claims } = await this.#issuer.issue({ room, ...options });
     this.#book.record(claims, true);
     return { ...toInvite({ claims, clients: new Set(), revoked: false }), token };

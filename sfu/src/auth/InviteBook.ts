@@ -1,8 +1,8 @@
-import type { TokenClaims } from '@microstudio/auth';
+import type { PeerClaims } from '@microstudio/auth';
 import type { Invite } from '@microstudio/protocol';
 
 interface Entry {
-  claims: TokenClaims;
+  claims: PeerClaims;
   /** Distinct clients (devices) that joined with this token. */
   clients: Set<string>;
   revoked: boolean;
@@ -20,7 +20,7 @@ interface Entry {
 export class InviteBook {
   readonly #entries = new Map<string, Entry>();
 
-  record(claims: TokenClaims, listed: boolean): void {
+  record(claims: PeerClaims, listed: boolean): void {
     const entry = this.#entries.get(claims.jti);
     if (entry) entry.listed ||= listed;
     else this.#entries.set(claims.jti, { claims, clients: new Set(), revoked: false, listed });
@@ -31,7 +31,7 @@ export class InviteBook {
   }
 
   /** Whether `clientId` may join with this token: a device already counted always may. */
-  hasUseLeft(claims: TokenClaims, clientId: string): boolean {
+  hasUseLeft(claims: PeerClaims, clientId: string): boolean {
     if (this.isBanned(claims.jti, clientId)) return false;
     if (claims.uses === undefined) return true;
     const clients = this.#entries.get(claims.jti)?.clients;
@@ -40,7 +40,7 @@ export class InviteBook {
   }
 
   /** Counts a successful join (after it succeeded, so a refused join uses nothing up). */
-  use(claims: TokenClaims, clientId: string): void {
+  use(claims: PeerClaims, clientId: string): void {
     this.record(claims, false);
     this.#entries.get(claims.jti)?.clients.add(clientId);
   }
@@ -84,7 +84,7 @@ export class InviteBook {
   }
 }
 
-export function toInvite(entry: { claims: TokenClaims; clients: Set<string>; revoked: boolean }): Invite {
+export function toInvite(entry: { claims: PeerClaims; clients: Set<string>; revoked: boolean }): Invite {
   const { claims } = entry;
   return {
     inviteId: claims.jti,

@@ -12,8 +12,8 @@ export interface EdgeServiceOptions {
   registry: RoomRegistry;
   fabric: Fabric;
   nodeId: string;
-  /** MICROSTUDIO_NODE_SECRET, shared with the site. */
-  secret: string;
+  /** Mints the `node` token the site's node channel asks for (see SiteLink). */
+  nodeToken: () => Promise<string>;
   listen: PipeListen;
   idleMs: number;
   logger: Logger;
@@ -38,7 +38,7 @@ export class EdgeService {
     this.link = new SiteLink({
       fabric: options.fabric,
       nodeId: options.nodeId,
-      secret: options.secret,
+      nodeToken: options.nodeToken,
       logger: log.child('uplink'),
     });
     this.#onNewRoom = (room) => {

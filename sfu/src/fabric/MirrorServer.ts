@@ -1,5 +1,7 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import type { TokenClaims, TokenIssuer } from '@microstudio/auth';
 import {
+  ErrorCode,
   FABRIC_NAMESPACE,
   type NodeNotificationName,
   type NodeNotificationOf,
@@ -14,6 +16,7 @@ import {
 } from '@microstudio/protocol';
 import type { types } from 'mediasoup';
 import type { Namespace, Server, Socket } from 'socket.io';
+import { requireGrant, requireRoom, ServiceTokenRefusal, verifyServiceToken } from '../auth/serviceTokens.ts';
 import { BadRequestError, NotFoundError, RefusedError, RoomRecoveringError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Peer } from '../rooms/Peer.ts';
@@ -42,8 +45,11 @@ export function pipeListenInfo(listen: PipeListen): types.TransportListenInfo {
 export interface MirrorServerOptions {
   io: Server;
   registry: RoomRegistry;
-  /** MICROSTUDIO_NODE_SECRET: without it the node channel refuses every connection. */
-  secret: string | undefined;
+  /**
+   * Verifies an edge's `node` token (a JWT signed with MICROSTUDIO_TOKEN_SECRET, which every node
+   * of a deployment shares): the node's own issuer.
+   */
+  issuer: TokenIssuer;
   listen: PipeListen;
   logger: Logger;
 }
@@ -72,7 +78,8 @@ export class MirrorServer {
   readonly #options: MirrorServerOptions;
   readonly #log: Logger;
   readonly #namespace: Namespace;
-  readonly #secret: Buffer | undefined;
+  /** The verified node token of each connected edge. */
+  readonly #claims = new WeakMap<Socket, TokenClaims>();
   /** Every open pipe, by id, across connections. */
   readonly #pipes = new Map<string, SitePipe>();
   #closed = false;
@@ -80,19 +87,23 @@ export class MirrorServer {
   constructor(options: MirrorServerOptions) {
     this.#options = options;
     this.#log = options.logger;
-    this.#secret = options.secret ? Buffer.from(options.secret) : undefined;
     this.#namespace = options.io.of(FABRIC_NAMESPACE);
     this.#namespace.use((socket, next) => {
-      const refusal = this.#refusal(socket.handshake.auth);
-      if (refusal) {
-        this.#log.warn('refused a node channel connection', {
-          reason: refusal,
-          address: socket.handshake.address,
-        });
-        next(new Error(refusal));
-        return;
-      }
-      next();
+      this.#authenticate(socket.handshake.auth).then(
+        (claims) => {
+          this.#claims.set(socket, claims);
+          next();
+        },
+        (error: unknown) => {
+          const refusal =
+            error instanceof ServiceTokenRefusal ? error.message : 'node channel authentication failed';
+          this.#log.warn('refused a node channel connection', {
+            reason: refusal,
+            address: socket.handshake.address,
+          });
+          next(new Error(refusal));
+        },
+      );
     });
     this.#namespace.on('connection', (socket) => this.#onConnection(socket));
   }
@@ -114,17 +125,21 @@ export class MirrorServer {
     for (const pipe of [...this.#pipes.values()]) this.#dropPipe(pipe);
   }
 
-  #refusal(auth: Record<string, unknown>): string | undefined {
-    const expected = this.#secret;
-    if (!expected) return 'node channel disabled: MICROSTUDIO_NODE_SECRET is not set on this site';
-    const { nodeId, secret } = auth;
+  /**
+   * An edge connects with its nodeId and a `node` token (role, exact grants, expiry: checked
+   * once, at the handshake; the edge mints a fresh one for every reconnection).
+   */
+  async #authenticate(auth: Record<string, unknown>): Promise<TokenClaims> {
+    const { nodeId, token } = auth;
     if (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))
-      return 'a nodeId is required (1–64 of A-Z a-z 0-9 . _ -)';
-    if (typeof secret !== 'string' || secret.length === 0) return 'no node secret given';
-    const given = Buffer.from(secret);
-    // Constant time, so a wrong guess does not tell how much of it was right.
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'wrong node secret';
-    return undefined;
+      throw new ServiceTokenRefusal(401, 'a nodeId is required (1–64 of A-Z a-z 0-9 . _ -)');
+    const claims = await verifyServiceToken(
+      this.#options.issuer,
+      typeof token === 'string' ? token : undefined,
+      'node',
+    );
+    requireGrant(claims, 'mirror');
+    return claims;
   }
 
   #onConnection(socket: Socket): void {
@@ -192,6 +207,14 @@ export class MirrorServer {
     owned: Set<SitePipe>,
     { roomId }: NodeRequestOf<'mirror:open'>,
   ): Promise<NodeResponseOf<'mirror:open'>> {
+    // A node token may be for one room only (edges mint theirs for every room, `*`).
+    const claims = this.#claims.get(socket);
+    if (!claims) throw new RefusedError(ErrorCode.Unauthorized, 'this node channel was not authenticated');
+    try {
+      requireRoom(claims, roomId);
+    } catch (error) {
+      throw new RefusedError(ErrorCode.Forbidden, error instanceof Error ? error.message : String(error));
+    }
     const room = this.#options.registry.get(roomId);
     if (!room || room.closed) throw new NotFoundError('room', roomId);
     if (room.recovering) throw new RoomRecoveringError(roomId);

@@ -19,8 +19,11 @@ import { type RttFigures, RttStats } from './RttStats.ts';
 export interface SiteLinkOptions {
   fabric: Fabric;
   nodeId: string;
-  /** MICROSTUDIO_NODE_SECRET, shared with the site. */
-  secret: string;
+  /**
+   * A fresh `node` token (JWT signed with the MICROSTUDIO_TOKEN_SECRET the site shares), asked
+   * for at every (re)connection: the site checks it once, at the handshake.
+   */
+  nodeToken: () => Promise<string>;
   logger: Logger;
   /** How often the link is probed (default 500 ms). */
   pingIntervalMs?: number;
@@ -42,8 +45,8 @@ export type SiteLinkEvents = {
 const notificationNames = Object.keys(nodeNotifications) as NodeNotificationName[];
 
 /**
- * An edge's connection to its site: found through the fabric, authenticated by the node
- * secret, and probed every half second so a dead WAN path is noticed in ~2 s (socket.io's own
+ * An edge's connection to its site: found through the fabric, authenticated by a node token,
+ * and probed every half second so a dead WAN path is noticed in ~2 s (socket.io's own
  * heartbeat would take tens of seconds); each answered probe is also a round-trip time sample
  * (`rtt` events and figures). While down it keeps reconnecting by itself; callers see `state`
  * events and UpstreamUnavailableError, never a hang.
@@ -141,7 +144,17 @@ export class SiteLink extends SafeEmitter<SiteLinkEvents> {
   #connect(url: string): void {
     this.#siteUrl = url;
     const socket = io(`${url}${FABRIC_NAMESPACE}`, {
-      auth: { nodeId: this.#options.nodeId, secret: this.#options.secret },
+      // A function: socket.io calls it again for every reconnection, so no token outlives its use.
+      auth: (give) => {
+        const nodeId = this.#options.nodeId;
+        this.#options.nodeToken().then(
+          (token) => give({ nodeId, token }),
+          (error: unknown) => {
+            this.#log.error('cannot mint a node token', { error: String(error) });
+            give({ nodeId });
+          },
+        );
+      },
       transports: ['websocket'],
       reconnection: true,
       reconnectionDelay: 250,
@@ -164,7 +177,7 @@ export class SiteLink extends SafeEmitter<SiteLinkEvents> {
       if (reason === 'io client disconnect' && !this.#closed) setTimeout(() => socket.connect(), 250).unref();
     });
     socket.on('connect_error', (error) => {
-      // The site refused us (wrong secret...): socket.io will not retry that by itself.
+      // The site refused us (bad node token...): socket.io will not retry that by itself.
       if (!socket.active) {
         if (!this.#refusedLogged)
           this.#log.error('the site refused the node channel', { error: error.message });

@@ -1,8 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenClaims, TokenIssuer } from '@microstudio/auth';
 import { recorderStatusSchema } from '@microstudio/protocol';
 import type { ZodType } from 'zod';
-import { RefusedError } from '../errors.ts';
+import {
+  coversRoom,
+  requireGrant,
+  requireRoom,
+  ServiceTokenRefusal,
+  verifyServiceToken,
+} from '../auth/serviceTokens.ts';
+import { NotFoundError, RefusedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RecordingDesks } from './RecordingDesk.ts';
 import type { RecordingService } from './RecordingService.ts';
@@ -26,14 +33,20 @@ export interface RecorderApiDeps {
   recordings: RecordingService;
   /** The rooms' plans, recorder statuses and cut lists. */
   desks: RecordingDesks;
-  /** Shared secret (MICROSTUDIO_NODE_SECRET). Without it the API answers 503: never open by default. */
-  secret: string | undefined;
+  /**
+   * Verifies the recorder's token (a `recorder` JWT signed with MICROSTUDIO_TOKEN_SECRET): the
+   * node's own issuer, so nothing but a holder of the token secret can mint one.
+   */
+  issuer: TokenIssuer;
   logger: Logger;
 }
 
 /**
  * The media node's internal HTTP API for the recorder, under /internal/recorder/v1 with
- * `Authorization: Bearer <MICROSTUDIO_NODE_SECRET>`. Returns false for paths it does not own.
+ * `Authorization: Bearer <recorder token>`: a JWT of role `recorder` (exactly its grants, not
+ * expired), for one room or `*`. Each route needs one grant, and only reaches rooms (and
+ * recordings of rooms) the token covers: another room's recording is as unknown as a made-up id.
+ * Returns false for paths it does not own.
  *
  *   GET    /rooms/:roomId/sources          the room's sources, their producers, and the plan
  *   POST   /rooms/:roomId/status           the recorder's status (RecorderStatus) → 204
@@ -78,11 +91,16 @@ async function handle(
   route: string[],
   query: URLSearchParams,
 ): Promise<{ status: number; body?: unknown }> {
-  authorize(deps.secret, req.headers.authorization);
+  const claims = await verifyServiceToken(deps.issuer, bearer(req.headers.authorization), 'recorder');
   const { recordings } = deps;
   const method = req.method ?? 'GET';
   const [first, id, action, extra] = route;
   if (first === 'rooms' && id && action !== undefined && extra === undefined) {
+    requireRoom(claims, id);
+    const grant = ({ sources: 'sources:read', status: 'status:report', cuts: 'cuts:read' } as const)[
+      action as 'sources' | 'status' | 'cuts'
+    ];
+    if (grant) requireGrant(claims, grant);
     const room = recordings.room(id);
     const desk = deps.desks.get(room.id);
     if (!desk) throw new ApiError(404, `room "${id}" has no recording desk (an edge node does not record)`);
@@ -105,12 +123,19 @@ async function handle(
     throw new ApiError(404, `no room route "${action.slice(0, 32)}"`);
   }
   if (first !== 'recordings' || extra !== undefined) throw new ApiError(404, 'no such recorder API route');
+  requireGrant(claims, 'record');
   if (id === undefined) {
-    if (method === 'GET') return { status: 200, body: { recordings: recordings.list() } };
+    if (method === 'GET')
+      return {
+        status: 200,
+        body: { recordings: recordings.list().filter((r) => coversRoom(claims, r.roomId)) },
+      };
     expectMethod(method, 'POST');
     const body = parse(startRecordingBody, await readJson(req));
+    requireRoom(claims, body.roomId);
     return { status: 201, body: await recordings.start(body) };
   }
+  inScope(claims, recordings, id);
   if (action === undefined) {
     if (method === 'GET') return { status: 200, body: recordings.get(id) };
     expectMethod(method, 'DELETE');
@@ -126,13 +151,14 @@ async function handle(
   throw new ApiError(404, `no recording action "${action.slice(0, 32)}"`);
 }
 
-function authorize(secret: string | undefined, header: string | undefined): void {
-  if (!secret)
-    throw new ApiError(503, 'recorder API disabled: MICROSTUDIO_NODE_SECRET is not set on the node');
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const expected = Buffer.from(secret);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
-    throw new ApiError(401, 'missing or wrong node secret (Authorization: Bearer <MICROSTUDIO_NODE_SECRET>)');
+function bearer(header: string | undefined): string | undefined {
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+/** A recording of a room the token does not cover is answered as not found (no existence leak). */
+function inScope(claims: TokenClaims, recordings: RecordingService, recordingId: string): void {
+  if (!coversRoom(claims, recordings.get(recordingId).roomId))
+    throw new NotFoundError('recording', recordingId);
 }
 
 function expectMethod(method: string, allowed: string): void {
@@ -166,6 +192,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 function classify(error: unknown): { status: number; message: string } {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ApiError) return { status: error.status, message };
+  if (error instanceof ServiceTokenRefusal) return { status: error.status, message };
   if (error instanceof RefusedError) {
     const status = error.name === 'NotFoundError' ? 404 : error.name === 'BadRequestError' ? 400 : 409;
     return { status, message };

@@ -681,17 +681,18 @@ export class Room extends SafeEmitter<RoomEvents> {
 
   /** Room for one more guest entry: entries of guests no longer connected go first. */
   #assertGuestRoom(): void {
-    if (this.#guests.size < MAX_GUESTS_PER_ROOM) return;
+    const max = this.#limits.maxGuestsPerRoom ?? MAX_GUESTS_PER_ROOM;
+    if (this.#guests.size < max) return;
     const connected = new Set(this.peers().map((p) => p.clientId));
     for (const guestId of this.#guests.keys()) if (!connected.has(guestId)) this.#guests.delete(guestId);
-    if (this.#guests.size >= MAX_GUESTS_PER_ROOM)
-      throw new LimitReachedError('guests per room', MAX_GUESTS_PER_ROOM);
+    if (this.#guests.size >= max) throw new LimitReachedError('guests per room', max);
   }
 
   #assertSourceRoom(): void {
+    // Never above the protocol's bound: health reports and recording plans carry that many.
+    const max = Math.min(this.#limits.maxSourcesPerRoom ?? MAX_SOURCES_PER_ROOM, MAX_SOURCES_PER_ROOM);
     const sources = this.peers().filter((p) => p.isSource).length;
-    if (sources >= MAX_SOURCES_PER_ROOM)
-      throw new LimitReachedError('sources per room', MAX_SOURCES_PER_ROOM);
+    if (sources >= max) throw new LimitReachedError('sources per room', max);
   }
 
   // ── program bus ────────────────────────────────────────────────────────────────────────────

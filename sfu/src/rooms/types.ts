@@ -9,6 +9,10 @@ export interface RoomLimits {
   maxTransportsPerPeer: number;
   maxProducersPerPeer: number;
   maxConsumersPerPeer: number;
+  /** MICROSTUDIO_MAX_GUESTS_PER_ROOM (default: the protocol's MAX_GUESTS_PER_ROOM). */
+  maxGuestsPerRoom?: number;
+  /** MICROSTUDIO_MAX_SOURCES_PER_ROOM (default and ceiling: the protocol's MAX_SOURCES_PER_ROOM). */
+  maxSourcesPerRoom?: number;
 }
 
 /**

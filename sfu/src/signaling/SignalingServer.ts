@@ -8,7 +8,7 @@ import {
   type RequestOf,
   type Result,
   type ServerToClientEvents,
-  TRANSPORT_MAX_BYTES,
+  transportMaxBytes,
   validateRequest,
 } from '@microstudio/protocol';
 import { Server, type Socket } from 'socket.io';
@@ -35,6 +35,8 @@ export interface SignalingDeps {
   logger: Logger;
   /** MICROSTUDIO_MAX_MESSAGES_PER_SECOND. */
   maxMessagesPerSecond: number;
+  /** MICROSTUDIO_MAX_MESSAGE_BYTES. */
+  maxMessageBytes: number;
   /** Web origins allowed to connect (see origins.ts). */
   allowedOrigins: ReadonlySet<string>;
   /** How long a join waits for a recovering room (default 3 s). */
@@ -66,7 +68,7 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
   const log = deps.logger.child('signaling');
   const io = new Server<Record<string, never>, ServerToClientEvents>(httpServer, {
     path: '/socket.io',
-    maxHttpBufferSize: TRANSPORT_MAX_BYTES,
+    maxHttpBufferSize: transportMaxBytes(deps.maxMessageBytes),
     cors: { origin: [...deps.allowedOrigins] },
     allowRequest: (req, callback) => {
       const allowed = isAllowedOrigin(req.headers.origin, deps.allowedOrigins);
@@ -127,8 +129,12 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
   });
 
   async function dispatch(session: Session, event: string, payload: unknown): Promise<Result<unknown>> {
-    if (!session.limiter.take()) return fail(ErrorCode.RateLimited, 'too many messages per second');
-    const validated = validateRequest(event, payload);
+    if (!session.limiter.take())
+      return fail(
+        ErrorCode.RateLimited,
+        `more than ${deps.maxMessagesPerSecond} messages per second (MICROSTUDIO_MAX_MESSAGES_PER_SECOND)`,
+      );
+    const validated = validateRequest(event, payload, deps.maxMessageBytes);
     if (!validated.ok) return { ok: false, error: validated.error };
     const name: RequestName = validated.name;
     try {

@@ -419,6 +419,8 @@ export function messageArb(ctx: FuzzContext, connections: number): fc.Arbitrary<
 // ---- HTTP ----
 
 export interface FuzzHttpRequest {
+  /** The HTTP_ROUTES template the path was made from, or 'near' for a path next to the routes. */
+  route: string;
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -458,45 +460,125 @@ const junkQuery = fc.oneof(
     ),
 );
 
+/** The recorder's internal API prefix (RECORDER_API_PREFIX). */
+const RECORDER = '/internal/recorder/v1';
+
+/**
+ * Every route the node's HTTP app serves, as templates: `:room` and `:id` are filled in with
+ * known, fresh and junk values. fuzz.test.ts checks this list against the routes the node's
+ * source names, so a new route cannot go unfuzzed.
+ */
+export const HTTP_ROUTES = [
+  '/healthz',
+  '/metrics',
+  '/fabric/nodes',
+  '/placement',
+  '/socket.io/',
+  '/whip/:room',
+  '/whip/:room/:id',
+  '/whep/:room',
+  '/whep/:room/:id',
+  `${RECORDER}/recordings`,
+  `${RECORDER}/recordings/:id`,
+  `${RECORDER}/recordings/:id/resume`,
+  `${RECORDER}/recordings/:id/keyframe`,
+  `${RECORDER}/rooms/:room/sources`,
+  `${RECORDER}/rooms/:room/status`,
+  `${RECORDER}/rooms/:room/cuts`,
+] as const;
+
+/** Paths next to the routes (prefixes, missing parts, unknown actions): 404 or 405, never 5xx. */
+const NEAR_ROUTES = [
+  '/',
+  '/favicon.ico',
+  '/socket.io',
+  '/whip',
+  '/whip/',
+  '/whep/',
+  '/fabric',
+  '/fabric/nodes/x',
+  RECORDER,
+  `${RECORDER}/`,
+  `${RECORDER}/rooms`,
+  `${RECORDER}/rooms/:room`,
+  `${RECORDER}/rooms/:room/unknown`,
+  `${RECORDER}/recordings/:id/stop`,
+  `${RECORDER}/recordings/:id/`,
+];
+
+/** SDP-looking bodies for WHIP/WHEP: an offer lacking ICE and DTLS, trickle fragments, junk. */
+const SDP_BODIES = [
+  'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\na=sendonly\r\n',
+  'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\na=fingerprint:sha-256 00:11\r\na=setup:actpass\r\na=mid:0\r\na=recvonly\r\na=rtpmap:111 opus/48000/2\r\n',
+  'a=ice-ufrag:x\r\na=ice-pwd:y\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n',
+  'a=end-of-candidates\r\n',
+  'v=1\r\n',
+  'm=\r\n'.repeat(2000),
+];
+
 export function httpRequestArb(
-  secret: string,
+  tokens: readonly string[],
   roomId: string,
   knownIds: string[],
 ): fc.Arbitrary<FuzzHttpRequest> {
-  const recorder = '/internal/recorder/v1';
   const id = fc.oneof(fc.constantFrom(...knownIds), fc.uuid(), junkSegment);
-  const base = fc.oneof(
-    fc.constantFrom(
-      '/healthz',
-      '/metrics',
-      '/',
-      '/favicon.ico',
-      '/socket.io/',
-      '/socket.io',
-      recorder,
-      `${recorder}/`,
-    ),
-    fc.constantFrom(`${recorder}/recordings`, `${recorder}/rooms/${roomId}/sources`),
-    id.map((i) => `${recorder}/recordings/${i}`),
+  const room = fc.oneof(fc.constant(roomId), fc.constantFrom(...knownIds), junkSegment);
+  // Filled in raw: junk segments carry malformed percent-encoding on purpose.
+  const fill = (template: string, route: string) =>
     fc
-      .tuple(id, fc.constantFrom('resume', 'keyframe', 'stop', ''))
-      .map(([i, a]) => `${recorder}/recordings/${i}/${a}`),
-    id.map((i) => `${recorder}/rooms/${i}/sources`),
+      .tuple(room, id)
+      .map(([r, i]) => ({ route, path: template.replaceAll(':room', r).replaceAll(':id', i) }));
+  const base = fc.oneof(
+    { arbitrary: fc.constantFrom(...HTTP_ROUTES).chain((t) => fill(t, t)), weight: 4 },
+    { arbitrary: fc.constantFrom(...NEAR_ROUTES).chain((t) => fill(t, 'near')), weight: 1 },
   );
+  // The parameters the routes read (placement, cuts, WHIP name, WHEP source), valid and not.
+  const routeQuery = fc
+    .tuple(
+      fc.constantFrom('region', 'exclude', 'after', 'name', 'source', 'region', 'exclude'),
+      fc.oneof(
+        fc.constantFrom('local', 'eu-1', 'EU', '-1', '0', '1e99', 'a,b,c', ',,,', 'x'.repeat(40), '%zz'),
+        fc
+          .array(fc.constantFrom('n1', 'n.2', 'bad%20id', 'UPPER'), { maxLength: 20 })
+          .map((ids) => ids.join(',')),
+        id,
+      ),
+    )
+    .map(([key, value]) => `?${key}=${value}`);
+  const query = fc.oneof(junkQuery, routeQuery);
   const path = fc
-    .tuple(base, fc.array(junkSegment, { maxLength: 3 }), junkQuery)
-    .map(([b, extra, q]) => `${[b, ...extra].join('/')}${q}`);
-  const auth = fc.constantFrom(
-    undefined,
-    `Bearer ${secret}`,
-    `Bearer ${secret}`,
-    `Bearer ${secret}x`,
-    `Bearer ${secret.slice(1)}`,
-    'Bearer ',
-    'Bearer',
-    `bearer ${secret}`,
-    `Basic ${Buffer.from(`a:${secret}`).toString('base64')}`,
-    `Bearer ${'A'.repeat(8000)}`,
+    .tuple(
+      base,
+      fc.oneof(
+        { arbitrary: fc.constant([]), weight: 3 },
+        fc.array(junkSegment, { minLength: 1, maxLength: 3 }),
+      ),
+      query,
+    )
+    .map(([b, extra, q]) => ({ route: b.route, path: `${[b.path, ...extra].join('/')}${q}` }));
+  // Each of the test's tokens (valid for its own purpose, e.g. the recorder's or a camera's),
+  // mangled, or none.
+  const auth = fc.oneof(
+    fc.constantFrom(undefined, 'Bearer ', 'Bearer', `Bearer ${'A'.repeat(8000)}`),
+    fc
+      .tuple(
+        fc.constantFrom(...tokens),
+        fc.constantFrom(
+          'Bearer %s',
+          'Bearer %s',
+          'Bearer %sx',
+          'Bearer %S',
+          'bearer %s',
+          'Basic %b',
+          'Bearer  %s',
+        ),
+      )
+      .map(([token, form]) =>
+        form
+          .replace('%s', token)
+          .replace('%S', token.slice(1))
+          .replace('%b', Buffer.from(`a:${token}`).toString('base64')),
+      ),
   );
   const headerName = fc
     .stringMatching(/^[a-z][a-z0-9-]{0,20}$/)
@@ -513,15 +595,20 @@ export function httpRequestArb(
         'application/x-www-form-urlencoded',
         'multipart/form-data; boundary=x',
         'application/json; charset=utf-16',
+        'application/sdp',
+        'application/sdp',
+        'application/trickle-ice-sdpfrag',
       ),
       fc.dictionary(headerName, fc.stringMatching(/^[ -~]{0,60}$/), { maxKeys: 3 }),
-      fc.constantFrom(undefined, 'http://evil.example', 'null'),
+      fc.constantFrom(undefined, undefined, 'http://evil.example', 'null'),
+      fc.constantFrom(undefined, undefined, '*', '"junk"', 'W/"x"', '"'),
     )
-    .map(([a, ct, extra, origin]) => ({
+    .map(([a, ct, extra, origin, ifMatch]) => ({
       ...extra,
       ...(a !== undefined ? { authorization: a } : {}),
       ...(ct !== undefined ? { 'content-type': ct } : {}),
       ...(origin !== undefined ? { origin } : {}),
+      ...(ifMatch !== undefined ? { 'if-match': ifMatch } : {}),
     }));
   const recordingBody = fc.record(
     {
@@ -533,10 +620,23 @@ export function httpRequestArb(
     },
     { requiredKeys: [] },
   );
+  // A recorder status report, shaped roughly right and wrong in places.
+  const statusBody = fc.record(
+    {
+      recorderId: fc.oneof(fc.constant('rec-1'), fc.string()),
+      at: fc.oneof(fc.integer(), fc.constant(Number.NaN)),
+      disk: fc.jsonValue(),
+      tracks: fc.array(fc.jsonValue(), { maxLength: 3 }),
+      errors: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  );
   const body = fc.oneof(
     fc.constant(undefined),
     fc.constant(''),
     recordingBody.map((b) => JSON.stringify(b)),
+    statusBody.map((b) => JSON.stringify(b)),
+    fc.constantFrom(...SDP_BODIES),
     fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
     fc.string({ unit: 'binary', maxLength: 200 }),
     fc.constantFrom(
@@ -551,10 +651,26 @@ export function httpRequestArb(
   );
   return fc
     .record({
-      method: fc.constantFrom('GET', 'GET', 'HEAD', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
-      path,
+      method: fc.constantFrom(
+        'GET',
+        'GET',
+        'HEAD',
+        'POST',
+        'POST',
+        'PUT',
+        'DELETE',
+        'PATCH',
+        'PATCH',
+        'OPTIONS',
+        'PROPFIND',
+      ),
+      target: path,
       headers,
       body,
     })
-    .map((r) => ({ ...r, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body }));
+    .map(({ target, ...r }) => ({
+      ...r,
+      ...target,
+      body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body,
+    }));
 }

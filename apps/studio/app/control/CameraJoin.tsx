@@ -1,10 +1,15 @@
 'use client';
 
 import type { RefObject } from 'react';
+import { InviteList } from '../../components/InviteList.tsx';
+import { InviteSettings } from '../../components/InviteSettings.tsx';
 import type { ControlController } from '../../controllers/controlController.ts';
 import { useControlStore } from '../../stores/controlStore.ts';
 
-/** Invite links: a camera link (with its QR code for phones), a viewer link, and revoking. */
+/**
+ * Invite links: the expiry and use count new ones get, a camera link (with its QR code for
+ * phones), a viewer link, a guest link (with its QR code), and the list with Copy link and Revoke.
+ */
 export function CameraJoin({ controller }: { controller: RefObject<ControlController | null> }) {
   const cameraUrl = useControlStore((s) => s.cameraUrl);
   const qrDataUrl = useControlStore((s) => s.qrDataUrl);
@@ -12,11 +17,23 @@ export function CameraJoin({ controller }: { controller: RefObject<ControlContro
   const guestUrl = useControlStore((s) => s.guestUrl);
   const guestQrDataUrl = useControlStore((s) => s.guestQrDataUrl);
   const invites = useControlStore((s) => s.invites);
+  const inviteLinks = useControlStore((s) => s.inviteLinks);
+  const copied = useControlStore((s) => s.copied);
+  const inviteTtlSeconds = useControlStore((s) => s.inviteTtlSeconds);
+  const inviteUses = useControlStore((s) => s.inviteUses);
+  const maxInviteUses = useControlStore((s) => s.maxInviteUses);
   // Invites are made by the node: the buttons wait until the control room has joined.
   const offline = useControlStore((s) => s.connection !== 'connected');
   return (
     <aside className="camera-join" aria-label="Invites">
       <h2>Invites</h2>
+      <InviteSettings
+        ttlSeconds={inviteTtlSeconds}
+        uses={inviteUses}
+        maxUses={maxInviteUses}
+        disabled={offline}
+        onChange={(options) => controller.current?.setInviteOptions(options)}
+      />
       <div className="invite-actions">
         <button type="button" disabled={offline} onClick={() => controller.current?.createInvite('camera')}>
           New camera invite
@@ -48,31 +65,17 @@ export function CameraJoin({ controller }: { controller: RefObject<ControlContro
       ) : null}
       {guestUrl ? (
         <a aria-label="Guest join link" href={guestUrl} target="_blank" rel="noreferrer">
-          Guest join link (one device)
+          Guest join link
         </a>
       ) : null}
-      {invites.length > 0 ? (
-        <ul aria-label="Active invites">
-          {invites.map((invite) => (
-            <li key={invite.inviteId}>
-              {invite.role} · {invite.used}
-              {invite.uses ? `/${invite.uses}` : ''} joined · until{' '}
-              {new Date(invite.expiresAt).toLocaleTimeString()}
-              {invite.revoked ? (
-                ' · revoked'
-              ) : (
-                <button
-                  type="button"
-                  aria-label={`Revoke ${invite.role} invite ${invite.inviteId.slice(0, 8)}`}
-                  onClick={() => controller.current?.revokeInvite(invite.inviteId)}
-                >
-                  Revoke
-                </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <InviteList
+        invites={invites}
+        links={inviteLinks}
+        copied={copied}
+        now={Date.now()}
+        onCopy={(inviteId) => controller.current?.copyInviteLink(inviteId)}
+        onRevoke={(inviteId) => controller.current?.revokeInvite(inviteId)}
+      />
     </aside>
   );
 }
