@@ -1,4 +1,4 @@
-import { type ErrorCode, errorCodes } from '@microstudio/protocol';
+import { type ErrorCode, errorCodes } from '@microstudio/protocol/errors';
 
 /**
  * Every refusal a media node can answer with, in words for the person in front of the page

@@ -1,20 +1,20 @@
-import {
-  ErrorCode,
-  type Guest,
-  type GuestStatus,
-  type HealthSources,
-  type IceServer,
-  type Invite,
-  type ProgramState,
-  type RecorderState,
-  type RecordingPlan,
-  type RequestName,
-  type RequestOf,
-  type ResponseOf,
-  type Role,
-  type RoomSnapshot,
-  type TrackPurpose,
+import type {
+  Guest,
+  GuestStatus,
+  HealthSources,
+  IceServer,
+  Invite,
+  ProgramState,
+  RecorderState,
+  RecordingPlan,
+  RequestName,
+  RequestOf,
+  ResponseOf,
+  Role,
+  RoomSnapshot,
+  TrackPurpose,
 } from '@microstudio/protocol';
+import { ErrorCode } from '@microstudio/protocol/errors';
 import type { Device, types as ms } from 'mediasoup-client';
 import { Emitter } from './emitter.ts';
 import { InvalidStateError, RequestError } from './errors.ts';

@@ -1,20 +1,18 @@
-import {
-  type ClientToServerEvents,
-  ErrorCode,
-  type NotificationName,
-  type NotificationOf,
-  notifications,
-  REQUEST_TIMEOUT_MS,
-  type RequestName,
-  type RequestOf,
-  type ResponseOf,
-  type Result,
-  requests,
-  resultSchema,
-  type ServerToClientEvents,
+import type {
+  ClientToServerEvents,
+  NotificationName,
+  NotificationOf,
+  RequestName,
+  RequestOf,
+  ResponseOf,
+  Result,
+  ServerToClientEvents,
 } from '@microstudio/protocol';
+import { ErrorCode } from '@microstudio/protocol/errors';
+import { REQUEST_TIMEOUT_MS } from '@microstudio/protocol/limits';
 import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter.ts';
+import { type ProtocolSchemas, protocolSchemas } from './protocolSchemas.ts';
 
 export type SignalingEvents = {
   connect: [];
@@ -30,12 +28,11 @@ export interface SignalingOptions {
   requestTimeoutMs?: number;
 }
 
-const notificationNames = Object.keys(notifications) as NotificationName[];
-
 /**
- * Typed request/acknowledge over socket.io. Every answer is validated against the protocol's
- * response schema; no answer within the timeout is a TIMEOUT error. Reconnection is not done
- * here (socket.io's own is off): StudioSession drives it with its ReconnectPolicy.
+ * Typed request/acknowledge over socket.io. Every answer and notification is validated against
+ * the protocol's schemas (loaded while the socket connects: protocolSchemas.ts), in the order
+ * they arrived; no answer within the timeout is a TIMEOUT error. Reconnection is not done here
+ * (socket.io's own is off): StudioSession drives it with its ReconnectPolicy.
  */
 export class SignalingClient extends Emitter<SignalingEvents> {
   #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -43,9 +40,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   readonly #path: string;
   readonly #timeoutMs: number;
   #closedByClient = false;
+  /** What arrived (answers and notifications), validated and delivered one after another. */
+  #inbound: Promise<void> = Promise.resolve();
 
   constructor(options: SignalingOptions = {}) {
     super();
+    void protocolSchemas();
     this.#url =
       options.url ?? (typeof window === 'undefined' ? 'http://127.0.0.1:3000' : window.location.origin);
     this.#path = options.path ?? '/socket.io';
@@ -81,19 +81,38 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     socket.on('connect', () => this.emit('connect'));
     socket.on('disconnect', (reason) => this.emit('disconnect', reason, this.#closedByClient));
     socket.on('connect_error', (error) => this.emit('connect_error', error));
-    for (const name of notificationNames) {
-      const schema = notifications[name];
-      const untyped = socket as unknown as Socket;
-      untyped.on(name, (payload: unknown) => {
-        const parsed = schema.safeParse(payload);
+    socket.onAny((name: string, payload: unknown) => {
+      this.#deliver((schemas) => {
+        if (!Object.hasOwn(schemas.notifications, name)) {
+          console.warn(`[microstudio] dropped an unknown "${name}" notification`);
+          return;
+        }
+        const parsed = schemas.notifications[name as NotificationName].safeParse(payload);
         if (!parsed.success) {
           console.warn(`[microstudio] dropped an invalid "${name}" notification`, parsed.error.issues);
           return;
         }
-        (this.emit as (event: NotificationName, payload: unknown) => void)(name, parsed.data);
+        (this.emit as (event: NotificationName, payload: unknown) => void)(
+          name as NotificationName,
+          parsed.data,
+        );
       });
-    }
+    });
     return socket;
+  }
+
+  /**
+   * Runs `handle` with the schemas after everything that arrived before it: a notification and
+   * the answer that followed it on the wire are seen in that order, as before the schemas were
+   * loaded lazily (the session relies on it, e.g. state pushed while a join is in flight).
+   */
+  #deliver(handle: (schemas: ProtocolSchemas) => void): void {
+    this.#inbound = this.#inbound
+      .then(protocolSchemas)
+      .then(handle)
+      .catch((error: unknown) =>
+        console.warn('[microstudio] could not handle a message from the node', error),
+      );
   }
 
   get connected(): boolean {
@@ -141,7 +160,6 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         error: { code: ErrorCode.Timeout, message: 'signaling is not connected' },
       });
     }
-    const schema = resultSchema(requests[name].response);
     return new Promise((resolve) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -156,12 +174,14 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const parsed = schema.safeParse(raw);
-        if (!parsed.success) {
-          resolve({ ok: false, error: { code: ErrorCode.Internal, message: `invalid answer to ${name}` } });
-          return;
-        }
-        resolve(parsed.data as Result<ResponseOf<N>>);
+        this.#deliver((schemas) => {
+          const parsed = schemas.resultSchema(schemas.requests[name].response).safeParse(raw);
+          if (!parsed.success) {
+            resolve({ ok: false, error: { code: ErrorCode.Internal, message: `invalid answer to ${name}` } });
+            return;
+          }
+          resolve(parsed.data as Result<ResponseOf<N>>);
+        });
       });
     });
   }

@@ -1,13 +1,7 @@
-import {
-  clampTelemetry,
-  type NetworkType,
-  networkTypeSchema,
-  type ProgramState,
-  TELEMETRY_MIN_INTERVAL_MS,
-  type TelemetryHop,
-  type TelemetryReport,
-} from '@microstudio/protocol';
+import type { NetworkType, ProgramState, TelemetryHop, TelemetryReport } from '@microstudio/protocol';
+import { TELEMETRY_MIN_INTERVAL_MS } from '@microstudio/protocol/limits';
 import { readTimeCode, timeCodeRegion, unwrapTimeCode } from '@microstudio/telemetry';
+import { protocolSchemas } from './protocolSchemas.ts';
 import type { ConnectionState } from './session.ts';
 import type { StatsLike } from './stats.ts';
 
@@ -448,6 +442,7 @@ export class TelemetryReporter {
       if (glassToGlassMs !== null) report.glassToGlassMs = glassToGlassMs;
       Object.assign(report, device);
       if (this.#closed) return;
+      const { clampTelemetry } = await protocolSchemas();
       if (await this.#session.sendTelemetry(clampTelemetry(report))) {
         // One-shot figures go once; if the report was dropped they ride on the next one.
         if (this.#startupMs === startupMs) this.#startupMs = undefined;
@@ -479,6 +474,7 @@ export async function readDeviceFigures(): Promise<DeviceFigures> {
   if (!nav) return figures;
   const connection = nav.connection;
   const type = connection?.type ?? connection?.effectiveType;
+  const { networkTypeSchema } = await protocolSchemas();
   const parsed = networkTypeSchema.safeParse(type);
   if (parsed.success) figures.networkType = parsed.data as NetworkType;
   if (typeof nav.getBattery === 'function') {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './errors.ts';
-import { MAX_MESSAGE_BYTES } from './limits.ts';
+import { MAX_MESSAGE_BYTES, MAX_UPLINK_RTT_MS } from './limits.ts';
 import { idSchema, mediaKindSchema, rtpParametersSchema } from './media.ts';
 import { fail, type ProtocolError } from './result.ts';
 import { programStateSchema, roomSnapshotSchema, trackPurposeSchema } from './room.ts';
@@ -30,12 +30,9 @@ export const pipeEndpointSchema = z.object({
 export type PipeEndpoint = z.infer<typeof pipeEndpointSchema>;
 
 /**
- * An edge's round-trip time to its site as it announces it in the fabric (GET /fabric/nodes, the
- * studio's /api/fabric): ms, measured on the node channel's `node:ping` probes. Absent while the
- * uplink is down or not yet measured, and on a site. A probe times out long before the bound,
- * which only refuses nonsense.
+ * An edge's round-trip time to its site (MAX_UPLINK_RTT_MS). Absent while the uplink is down or
+ * not yet measured, and on a site.
  */
-export const MAX_UPLINK_RTT_MS = 60_000;
 export const uplinkRttMsSchema = z.number().nonnegative().max(MAX_UPLINK_RTT_MS);
 export const uplinkRttSchema = z.object({
   /** Smoothed round-trip time (moving average of the probes). */

@@ -52,3 +52,10 @@ export const DEFAULT_TRANSITION_MS = 500;
 
 /** A connection sends at most one telemetry:report per this interval; faster ones are RATE_LIMITED. */
 export const TELEMETRY_MIN_INTERVAL_MS = 2_000;
+
+/**
+ * An edge's round-trip time to its site as it announces it in the fabric (GET /fabric/nodes, the
+ * studio's /api/fabric): ms, measured on the node channel's `node:ping` probes. A probe times out
+ * long before this bound, which only refuses nonsense.
+ */
+export const MAX_UPLINK_RTT_MS = 60_000;

@@ -3,7 +3,7 @@
  * Also /api/placement's answer. Pure (no server-only imports): the route handlers build these,
  * the browser side reads them.
  */
-import { MAX_UPLINK_RTT_MS } from '@microstudio/protocol';
+import { MAX_UPLINK_RTT_MS } from '@microstudio/protocol/limits';
 
 export type FabricRole = 'site' | 'edge';
 export type FabricUplink = 'up' | 'down' | 'none';
