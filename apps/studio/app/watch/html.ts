@@ -36,6 +36,8 @@ export function watchPageHtml(
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="theme-color" content="#111111">',
     '<title>Watch · Microstudio</title>',
+    // The studio's icon (app/icon.svg, served by Next): without it the browser asks for a favicon.
+    '<link rel="icon" href="/icon.svg" type="image/svg+xml">',
     // An edge is another origin: warm its connection while the script loads.
     preconnect ? `<link rel="preconnect" href="${escapeHtml(preconnect)}" crossorigin="anonymous">` : '',
     `<link rel="modulepreload" href="${escapeHtml(assets.script)}">`,
