@@ -433,3 +433,48 @@ describe('admit, mute, reject, remove', () => {
     assert.equal(mic?.paused, true);
   });
 });
+
+describe('mix-minus on the node', () => {
+  test('a guest may not consume its own mic or camera (FORBIDDEN, nothing created); another guest’s mic it may', async () => {
+    const { roomId, director, invite, guest, guestId } = await setup({ uses: 2 });
+    const other = await joinGuest(roomId, invite.token, `other-${roomId}`, 'Ben');
+    await must(director.socket, 'guest:admit', { guestId });
+    await must(director.socket, 'guest:admit', { guestId: `other-${roomId}` });
+    const own = await publishGuest(guest.socket);
+    const theirs = await publishGuest(other.socket);
+    // On program too: being on air is no reason to hear oneself.
+    await must(director.socket, 'program:preview', { sourceId: guestId });
+    await must(director.socket, 'program:cut', {});
+    const recv = await must(guest.socket, 'transport:create', { direction: 'recv' });
+    const room = node.registry.get(roomId);
+    assert.ok(room);
+    const consumers = () => ({
+      guest: room.peers().find((p) => p.clientId === guestId)?.consumers.size,
+      room: room.peers().reduce((n, p) => n + p.consumers.size, 0),
+    });
+    const before = consumers();
+
+    const refusals: [string, string][] = [
+      [own.audioProducerId, 'a peer does not hear itself (mix-minus)'],
+      [own.videoProducerId, 'a peer does not receive its own camera back (it shows its local preview)'],
+    ];
+    for (const [producerId, message] of refusals) {
+      const refused = await request(guest.socket, 'consumer:create', {
+        transportId: recv.id,
+        producerId,
+        rtpCapabilities: guest.caps,
+      });
+      assert.deepEqual(refused.ok ? 'ok' : refused.error, { code: ErrorCode.Forbidden, message });
+    }
+    assert.deepEqual(consumers(), before, 'no consumer was created');
+
+    const heard = await must(guest.socket, 'consumer:create', {
+      transportId: recv.id,
+      producerId: theirs.audioProducerId,
+      rtpCapabilities: guest.caps,
+    });
+    assert.equal(heard.producerId, theirs.audioProducerId);
+    assert.equal(heard.kind, 'audio');
+    assert.deepEqual(consumers(), { guest: (before.guest ?? 0) + 1, room: before.room + 1 });
+  });
+});

@@ -496,6 +496,7 @@ export class Room extends SafeEmitter<RoomEvents> {
         'a guest in the green room may only watch the program until the director admits it',
       );
     }
+    this.#assertNotOwnProducer(peer, params.producerId);
     const producer = await this.#producerToConsume(params.producerId);
     this.#assertPeer(peer);
     if (peer.consumers.size >= this.#limits.maxConsumersPerPeer) {
@@ -522,6 +523,21 @@ export class Room extends SafeEmitter<RoomEvents> {
       if (this.#peers.get(peer.id) === peer) peer.sink.notify('consumer:closed', { consumerId: consumer.id });
     });
     return consumer;
+  }
+
+  /**
+   * Mix-minus, enforced here and not only in the guest's page (lib/mixMinus.ts): a peer never
+   * receives what it publishes. Its own mic would come back delayed (an echo on a guest's call);
+   * its own camera it already shows from the local track, and no page asks for it.
+   */
+  #assertNotOwnProducer(peer: Peer, producerId: string): void {
+    if (this.#producerOwners.get(producerId) !== peer) return;
+    const purpose = peer.producers.get(producerId)?.purpose;
+    throw new ForbiddenError(
+      purpose === 'mic'
+        ? 'a peer does not hear itself (mix-minus)'
+        : 'a peer does not receive its own camera back (it shows its local preview)',
+    );
   }
 
   /** A local peer's producer, or on an edge the site's producer piped here. */
