@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { CLUSTER_ADMIN_SECRET, type Cluster, clusterSupport, startCluster } from '../support/cluster.ts';
 import {
   createInvite,
@@ -100,6 +100,14 @@ test.describe('edge fabric', () => {
 
   const servingNode = (watch: Page) => watch.getByRole('note', { name: 'Serving node' });
 
+  /**
+   * An up edge's row in the Edges panel with `viewers` viewers. The row's accessible name is its
+   * cells in order: node, role, region, uplink, latency (e.g. "21 ms · good (p95 24 ms)"),
+   * "viewers/capacity" (then "full" at capacity), pipes, heartbeat ("1 s ago").
+   */
+  const edgeRow = (edges: Locator, edge: string, viewers: number) =>
+    edges.getByRole('row', { name: new RegExp(`^${edge} up .+ ${viewers}/\\d+(?: full)? \\d+ \\d+ s ago$`) });
+
   test('an edge viewer follows cuts, moves to another edge when its edge dies, and rides out an uplink loss', async ({
     newContext,
   }) => {
@@ -145,6 +153,10 @@ test.describe('edge fabric', () => {
     const program = watch.getByLabel('Program');
     await expect(servingNode(watch)).toHaveText('Edge edge1 · eu');
     await expectShowing(program, camA, 'edge viewer shows the program');
+    // The Edges panel counts the viewer at the edge serving it, and only there (heartbeats every
+    // 0.5 s, the panel polls every 2 s).
+    await expect(edgeRow(edges, 'edge1 edge eu', 1)).toBeVisible({ timeout: 8000 });
+    await expect(edgeRow(edges, 'edge2 edge us', 0)).toBeVisible();
 
     // Escape first: the focus is on the invite button just clicked (Space there would press it).
     await control.keyboard.press('Escape');
@@ -165,14 +177,27 @@ test.describe('edge fabric', () => {
     const movedInMs = Date.now() - killedAt;
     expect(movedInMs, 'failover within 5 s').toBeLessThan(5000);
     await expectShowing(program, camB, 'the program at the second edge');
+    await expect(edgeRow(edges, 'edge2 edge us', 1), 'the viewer counted at edge2').toBeVisible({
+      timeout: 8000,
+    });
 
-    // The site↔edge2 link drops: the viewer gets the slate; the site's show goes on.
+    // The site↔edge2 link drops: the viewer gets the slate; the site's show goes on untouched.
+    const tally = (page: Page) => page.getByRole('status', { name: 'Tally' });
+    await expect(tally(pageB)).toHaveText('Program');
+    await expect(tally(pageA)).toHaveText('Preview');
     await cluster.cut('edge2');
     await expect(watch.getByRole('status', { name: 'Back soon' })).toBeVisible({ timeout: 8000 });
     await expect(edges.getByRole('row', { name: /^edge2 edge us down unknown · link down/ })).toBeVisible();
+    // The cameras' tally is the site's: an edge's uplink loss leaves it as it was.
+    await expect(tally(pageB), 'camera B still on program during the outage').toHaveText('Program');
+    await expect(tally(pageA), 'camera A still on preview during the outage').toHaveText('Preview');
+    await expect(control.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
     await control.keyboard.press('1');
     await control.keyboard.press('Space');
+    await expect(control.getByLabel('Program source')).toHaveText(camA.name);
     await expectShowing(control.getByLabel('Program monitor'), camA, 'the site cuts during the outage');
+    await expect(tally(pageA), 'the cut reaches camera A during the outage').toHaveText('Program');
+    await expect(tally(pageB), 'camera B back on preview (swap)').toHaveText('Preview');
 
     // The link returns: within 5 s the slate is gone and the viewer shows the site's program.
     const restoredAt = Date.now();
