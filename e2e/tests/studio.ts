@@ -180,11 +180,16 @@ export async function openWatch(context: BrowserContext, room: string, invite: s
   return openPage(context, `/watch?${new URLSearchParams({ room, invite })}`);
 }
 
-export async function openCamera(
+/**
+ * A camera page sending `source`'s test pattern, with Go live pressed but not waited on (a test
+ * that expects the connection to fail uses this); `extra` adds query parameters (e.g. ice=relay).
+ */
+export async function startCamera(
   context: BrowserContext,
   room: string,
   source: TestSource,
   invite: string,
+  extra: Record<string, string> = {},
 ): Promise<Page> {
   const query = new URLSearchParams({
     room,
@@ -193,9 +198,20 @@ export async function openCamera(
     source: 'test-pattern',
     color: source.color,
     quality: CAMERA_QUALITY,
+    ...extra,
   });
   const page = await openPage(context, `/camera?${query}`);
   await page.getByRole('button', { name: 'Go live' }).click();
+  return page;
+}
+
+export async function openCamera(
+  context: BrowserContext,
+  room: string,
+  source: TestSource,
+  invite: string,
+): Promise<Page> {
+  const page = await startCamera(context, room, source, invite);
   await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('connected');
   await expect
     .poll(() => framesEncoded(page), { message: `${source.name} encodes frames` })

@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { ports, turn } from '../playwright.config.ts';
 import {
-  CAMERA_QUALITY,
   createInvite,
   expect,
   framesDecoded,
   openCamera,
   openControl,
-  openPage,
   SOURCES,
+  startCamera,
   test,
   uniqueRoom,
 } from './studio.ts';
@@ -285,20 +284,8 @@ async function watchIce(
 }
 
 /** A camera page joined relay-only: `?ice=relay`, the SDK's iceTransportPolicy option. */
-async function openRelayCamera(context: BrowserContext, room: string, invite: string): Promise<Page> {
-  const source = SOURCES[0] as (typeof SOURCES)[0];
-  const query = new URLSearchParams({
-    room,
-    invite,
-    name: source.name,
-    source: 'test-pattern',
-    color: source.color,
-    quality: CAMERA_QUALITY,
-    ice: 'relay',
-  });
-  const page = await openPage(context, `/camera?${query}`);
-  await page.getByRole('button', { name: 'Go live' }).click();
-  return page;
+function openRelayCamera(context: BrowserContext, room: string, invite: string): Promise<Page> {
+  return startCamera(context, room, SOURCES[0] as (typeof SOURCES)[0], invite, { ice: 'relay' });
 }
 
 interface SendPath {
