@@ -5,10 +5,11 @@
  * The same shape as a hardware encoder or OBS: one H.264 stream (no simulcast) plus Opus.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type MediaStreamTrack, type RTCPeerConnection, RtpPacket, useH264, useNACK, usePLI } from 'werift';
+import { bindLoopback } from '../../sfu/test/support/ffmpegVideo.ts';
 import { closeLeftoverWeriftSockets, wherift } from '../../sfu/test/support/whipPublisher.ts';
 
 export { closeLeftoverWeriftSockets };
@@ -47,18 +48,6 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-async function bindLoopback(): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  return socket;
-}
 
 const portOf = (socket: dgram.Socket) => (socket.address() as AddressInfo).port;
 

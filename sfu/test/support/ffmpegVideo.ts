@@ -33,7 +33,8 @@ export interface FfmpegVideo {
   stop(): Promise<void>;
 }
 
-async function bindLoopback(): Promise<dgram.Socket> {
+/** A UDP socket on 127.0.0.1 at a port the system picks (ffmpeg's RTP goes to it). */
+export async function bindLoopback(): Promise<dgram.Socket> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
