@@ -44,6 +44,8 @@ test('a control room opened without the director link explains what it needs', a
 const PAGES = ['/', '/control?room=main', '/camera?room=main', '/watch?room=main', '/join?room=main'];
 /** Where the studio's build keeps every client chunk, loaded at once or lazily. */
 const STATIC_DIR = fileURLToPath(new URL('../../apps/studio/.next/static/', import.meta.url));
+/** The /watch page's own scripts (apps/studio/viewer, built by esbuild beside Next's). */
+const VIEWER_DIR = fileURLToPath(new URL('../../apps/studio/public/viewer/', import.meta.url));
 
 function staticFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -85,6 +87,8 @@ test('pages carry a Content Security Policy and no secret reaches a page or a sc
     expect(csp, path).toContain("default-src 'self'");
     expect(csp, path).toContain("frame-ancestors 'none'");
     expect(csp, path).not.toContain('unsafe-eval');
+    // The viewer's page has no inline script, so its policy allows none.
+    if (path.startsWith('/watch')) expect(csp, path).toMatch(/script-src 'self';/);
     const tab = await context.newPage();
     // `load` waits for every script the page started with; pages keep polling (the control room's
     // fabric panel, the viewer's reconnects), so the network never idles.
@@ -96,8 +100,9 @@ test('pages carry a Content Security Policy and no secret reaches a page or a sc
   expect([...bodies.values()].filter((body) => body.startsWith('unreadable')).length).toBe(0);
   // Lazily loaded chunks a page fetches only later (mediasoup-client during a join, ...) are
   // in the build's static directory with the others: every file there is checked too.
-  const built = staticFiles(STATIC_DIR);
+  const built = [...staticFiles(STATIC_DIR), ...staticFiles(VIEWER_DIR)];
   expect(built.filter((f) => f.endsWith('.js')).length).toBeGreaterThan(5);
+  expect(built.filter((f) => f.startsWith(VIEWER_DIR) && f.endsWith('.js')).length).toBeGreaterThan(1);
   for (const file of built) bodies.set(file, readFileSync(file, 'utf8'));
   const found = [...bodies].flatMap(([where, body]) => leaks(body).map((what) => `${what} in ${where}`));
   expect(found).toEqual([]);
