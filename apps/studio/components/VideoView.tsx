@@ -1,6 +1,7 @@
 'use client';
 
 import { type CSSProperties, useEffect, useRef } from 'react';
+import { bindTracks, play } from '../lib/videoTracks.ts';
 
 export interface VideoViewProps {
   /** Tracks to play together (video, and optionally audio). Null entries are skipped. */
@@ -38,24 +39,14 @@ export function VideoView({
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
-    const current = liveRef.current;
-    video.srcObject = current.length > 0 ? new MediaStream(current) : null;
-    if (current.length > 0) {
-      video.play().catch((error: unknown) => {
-        if (error instanceof DOMException && error.name === 'NotAllowedError') blockedRef.current?.();
-      });
-    }
+    bindTracks(video, liveRef.current, () => blockedRef.current?.());
   }, [ids]);
 
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
     video.muted = muted;
-    if (video.srcObject && (video.paused || !muted)) {
-      video.play().catch((error: unknown) => {
-        if (error instanceof DOMException && error.name === 'NotAllowedError') blockedRef.current?.();
-      });
-    }
+    if (video.srcObject && (video.paused || !muted)) play(video, () => blockedRef.current?.());
   }, [muted]);
 
   return (

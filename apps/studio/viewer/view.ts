@@ -4,6 +4,7 @@
  * what to show comes from the store (controllers/watchController.ts) and lib/transition.ts.
  */
 import { fadeRemainingMs, onAirSourceId } from '../lib/transition.ts';
+import { bindTracks, play } from '../lib/videoTracks.ts';
 import type { WatchState } from '../stores/watchStore.ts';
 
 export interface WatchViewActions {
@@ -25,26 +26,6 @@ export function findWatchElements(root: ParentNode): WatchViewElements | null {
   const footer = root.querySelector<HTMLElement>('.watch-footer');
   const status = root.querySelector<HTMLElement>('[aria-label="Connection state"]');
   return stage && program && footer && status ? { stage, program, footer, status } : null;
-}
-
-/** Plays `tracks` in `video`: a new stream only when the set of tracks changes (as VideoView). */
-function bindTracks(
-  video: HTMLVideoElement,
-  tracks: readonly (MediaStreamTrack | null | undefined)[],
-  onBlocked: () => void,
-): void {
-  const live = tracks.filter((t): t is MediaStreamTrack => !!t);
-  const current = video.srcObject instanceof MediaStream ? video.srcObject.getTracks() : [];
-  const same = current.length === live.length && live.every((t) => current.includes(t));
-  if (same) return;
-  video.srcObject = live.length > 0 ? new MediaStream(live) : null;
-  if (live.length > 0) play(video, onBlocked);
-}
-
-function play(video: HTMLVideoElement, onBlocked: () => void): void {
-  video.play().catch((error: unknown) => {
-    if (error instanceof DOMException && error.name === 'NotAllowedError') onBlocked();
-  });
 }
 
 /** A child of `parent` made once and kept in place, or removed when `wanted` is false. */
