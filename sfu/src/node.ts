@@ -11,6 +11,8 @@ import { EdgeService } from './fabric/EdgeService.ts';
 import type { Fabric, NodeAnnouncement, NodeRole, UplinkState } from './fabric/Fabric.ts';
 import { Heartbeat } from './fabric/Heartbeat.ts';
 import { MirrorServer, type PipeListen } from './fabric/MirrorServer.ts';
+import { RevocationPublisher } from './fabric/RevocationPublisher.ts';
+import { RevocationWatch } from './fabric/RevocationWatch.ts';
 import { createUplinkRttMetric } from './fabric/uplinkRttMetric.ts';
 import { createFabricRoutes } from './http/fabricRoutes.ts';
 import { createHttpApp } from './http/HttpApp.ts';
@@ -73,6 +75,8 @@ export interface StartNodeOptions {
   idleCloseMs?: number;
   /** A fabric shared with other nodes in this process (tests); default: MICROSTUDIO_FABRIC_URL's. */
   fabric?: Fabric;
+  /** How often an edge reads the site's revocations (default REVOCATION_POLL_MS). */
+  revocationPollMs?: number;
 }
 
 export class NodeConfigError extends Error {
@@ -174,11 +178,31 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       onError: (error) => logger.error('an HTTP route threw', { error: String(error) }),
     }),
   );
+  // Invites are revoked at the site; its edges learn of it through the fabric (either fabric).
+  const revocationWatch =
+    role === 'edge'
+      ? new RevocationWatch({
+          fabric,
+          logger: logger.child('revocations'),
+          ...(options.revocationPollMs !== undefined ? { pollMs: options.revocationPollMs } : {}),
+        })
+      : undefined;
   const auth = new Authenticator({
     tokenSecret: config.MICROSTUDIO_TOKEN_SECRET ?? ephemeralTokenSecret(logger),
     adminSecret: config.MICROSTUDIO_ADMIN_SECRET,
     maxInviteUses: config.MICROSTUDIO_MAX_INVITE_USES,
+    ...(revocationWatch ? { remoteRevocations: revocationWatch } : {}),
   });
+  revocationWatch?.on('revoked', (revocation) => auth.revokedElsewhere(revocation));
+  const revocationPublisher =
+    role === 'site'
+      ? new RevocationPublisher({
+          fabric,
+          intervalMs: config.MICROSTUDIO_HEARTBEAT_MS,
+          logger: logger.child('revocations'),
+        })
+      : undefined;
+  if (revocationPublisher) auth.on('revoked', (revocation) => revocationPublisher.publish(revocation));
   const recorderApi = createRecorderApi({
     recordings,
     desks,
@@ -225,6 +249,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     registry.close();
     pool.close();
     await signaling.close().catch(() => {});
+    revocationWatch?.close();
+    await revocationPublisher?.close();
     if (!options.fabric) await fabric.close().catch(() => {});
     spool?.close();
     throw error;
@@ -281,6 +307,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     logger: logger.child('heartbeat'),
   });
   heartbeat.start();
+  revocationPublisher?.start();
+  revocationWatch?.start();
   const shipper =
     spool && config.MICROSTUDIO_SHIP_URL
       ? new Shipper({
@@ -316,6 +344,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     close() {
       closing ??= (async () => {
         await heartbeat.stop();
+        revocationWatch?.close();
+        await revocationPublisher?.close();
         edge?.close();
         mirrors?.close();
         recordings.close();

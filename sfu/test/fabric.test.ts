@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
 import { createFabric } from '../src/fabric/createFabric.ts';
-import { type Fabric, FabricError, type NodeAnnouncement, type NodeRecord } from '../src/fabric/Fabric.ts';
+import {
+  type Fabric,
+  FabricError,
+  type NodeAnnouncement,
+  type NodeRecord,
+  type Revocation,
+} from '../src/fabric/Fabric.ts';
 import { Heartbeat } from '../src/fabric/Heartbeat.ts';
 import { LocalFabric } from '../src/fabric/LocalFabric.ts';
 import { placeViewer } from '../src/fabric/placement.ts';
@@ -50,6 +56,8 @@ function announcement(nodeId: string, overrides: Partial<NodeAnnouncement> = {})
 }
 
 const ids = (records: NodeRecord[]): string[] => records.map((r) => r.nodeId).sort();
+const byInvite = (revocations: Revocation[]): Revocation[] =>
+  [...revocations].sort((a, b) => a.inviteId.localeCompare(b.inviteId));
 
 /** What the contract suite needs from an implementation. */
 interface Harness {
@@ -177,6 +185,81 @@ function contractSuite(name: string, harness: () => Harness): void {
       assert.deepEqual(ids(await fabric.nodes()), ['edge-a', 'edge-b']);
     });
 
+    test('a revocation is in force until the invite expires; others stay', async () => {
+      const fabric = await make();
+      const now = harness().now();
+      const ttl = harness().shortTtlMs;
+      await fabric.revoke([
+        { inviteId: 'inv-long', expiresAt: now + 60_000 },
+        { inviteId: 'inv-short', expiresAt: now + ttl },
+      ]);
+      assert.equal(await fabric.isRevoked('inv-long'), true);
+      assert.equal(await fabric.isRevoked('inv-short'), true);
+      assert.equal(await fabric.isRevoked('inv-never'), false);
+      assert.deepEqual(byInvite(await fabric.revocations()), [
+        { inviteId: 'inv-long', expiresAt: now + 60_000 },
+        { inviteId: 'inv-short', expiresAt: now + ttl },
+      ]);
+      await harness().elapse(ttl * 2);
+      assert.equal(await fabric.isRevoked('inv-short'), false);
+      assert.equal(await fabric.isRevoked('inv-long'), true);
+      assert.deepEqual(byInvite(await fabric.revocations()), [
+        { inviteId: 'inv-long', expiresAt: now + 60_000 },
+      ]);
+    });
+
+    test('revoking again keeps the later expiry; an expired revocation or an empty batch stores nothing', async () => {
+      const fabric = await make();
+      const now = harness().now();
+      await fabric.revoke([{ inviteId: 'inv-a', expiresAt: now + 50_000 }]);
+      await fabric.revoke([{ inviteId: 'inv-a', expiresAt: now + 40_000 }]);
+      await fabric.revoke([]);
+      await fabric.revoke([{ inviteId: 'inv-old', expiresAt: now - 1 }]);
+      assert.deepEqual(await fabric.revocations(), [{ inviteId: 'inv-a', expiresAt: now + 50_000 }]);
+      assert.equal(await fabric.isRevoked('inv-old'), false);
+      await fabric.revoke([{ inviteId: 'inv-a', expiresAt: now + 70_000 }]);
+      assert.deepEqual(await fabric.revocations(), [{ inviteId: 'inv-a', expiresAt: now + 70_000 }]);
+    });
+
+    test('revocations are separate from nodes: neither listing sees the other', async () => {
+      const fabric = await make();
+      await fabric.announce(announcement('edge-a'), 60_000);
+      await fabric.revoke([{ inviteId: 'edge-a', expiresAt: harness().now() + 60_000 }]);
+      await fabric.withdraw('edge-a');
+      assert.deepEqual(await fabric.nodes(), []);
+      assert.equal(await fabric.isRevoked('edge-a'), true);
+    });
+
+    test('many revocations written concurrently are all listed', async () => {
+      const fabric = await make();
+      const now = harness().now();
+      const wanted = Array.from({ length: 200 }, (_, i) => ({
+        inviteId: crypto.randomUUID(),
+        expiresAt: now + 60_000 + i,
+      }));
+      await Promise.all(wanted.map((r) => fabric.revoke([r])));
+      assert.deepEqual(byInvite(await fabric.revocations()), byInvite(wanted));
+    });
+
+    test('a bad revocation rejects with FabricError and nothing of its batch is stored', async () => {
+      const fabric = await make();
+      const good = { inviteId: 'inv-good', expiresAt: harness().now() + 60_000 };
+      for (const bad of [
+        { inviteId: '', expiresAt: good.expiresAt },
+        { inviteId: 'x'.repeat(65), expiresAt: good.expiresAt },
+        { inviteId: 'inv-bad', expiresAt: Number.NaN },
+        { inviteId: 'inv-bad', expiresAt: -5 },
+        { inviteId: 'inv-bad', expiresAt: good.expiresAt + 0.5 },
+        { inviteId: 'inv-bad', expiresAt: Number.POSITIVE_INFINITY },
+      ]) {
+        await assert.rejects(fabric.revoke([good, bad]), FabricError);
+      }
+      await assert.rejects(fabric.isRevoked(''), FabricError);
+      await assert.rejects(fabric.isRevoked('y'.repeat(65)), FabricError);
+      assert.deepEqual(await fabric.revocations(), []);
+      assert.equal(await fabric.isRevoked('inv-good'), false);
+    });
+
     test('after close() operations reject with FabricError; close() twice is fine', async () => {
       const fabric = await make();
       await fabric.close();
@@ -184,6 +267,9 @@ function contractSuite(name: string, harness: () => Harness): void {
       await assert.rejects(fabric.announce(announcement('edge-a'), 1000), FabricError);
       await assert.rejects(fabric.nodes(), FabricError);
       await assert.rejects(fabric.withdraw('edge-a'), FabricError);
+      await assert.rejects(fabric.revoke([{ inviteId: 'inv-a', expiresAt: Date.now() + 1000 }]), FabricError);
+      await assert.rejects(fabric.isRevoked('inv-a'), FabricError);
+      await assert.rejects(fabric.revocations(), FabricError);
     });
   });
 }
@@ -237,6 +323,25 @@ describe('RedisFabric specifics', () => {
       assert.ok(ttl > 0 && ttl <= 30_000, `the key carries the ttl (PTTL ${ttl})`);
       await fabric.withdraw('edge-keyed');
       assert.equal(await raw.exists('microstudio:node:edge-keyed'), 0);
+    } finally {
+      await fabric.close();
+    }
+  });
+
+  test('revocations are one sorted set <prefix>revoked scored by expiry; expired members are pruned', async () => {
+    const prefix = 'revset:';
+    const fabric = new RedisFabric({ url: sharedRedis.url, logger: silentLogger, keyPrefix: prefix });
+    try {
+      const now = Date.now();
+      await fabric.revoke([
+        { inviteId: 'inv-a', expiresAt: now + 60_000 },
+        { inviteId: 'inv-b', expiresAt: now + 300 },
+      ]);
+      assert.equal(await raw.zScore(`${prefix}revoked`, 'inv-a'), now + 60_000);
+      assert.equal(await raw.zScore(`${prefix}revoked`, 'inv-b'), now + 300);
+      await sleep(600);
+      assert.deepEqual(await fabric.revocations(), [{ inviteId: 'inv-a', expiresAt: now + 60_000 }]);
+      assert.deepEqual(await raw.zRange(`${prefix}revoked`, 0, -1), ['inv-a'], 'the reader pruned inv-b');
     } finally {
       await fabric.close();
     }
@@ -313,6 +418,12 @@ describe('RedisFabric specifics', () => {
         });
         await assert.rejects(fabric.nodes(), FabricError);
         await assert.rejects(fabric.withdraw('edge-a'), FabricError);
+        await assert.rejects(
+          fabric.revoke([{ inviteId: 'inv-a', expiresAt: Date.now() + 60_000 }]),
+          FabricError,
+        );
+        await assert.rejects(fabric.isRevoked('inv-a'), FabricError);
+        await assert.rejects(fabric.revocations(), FabricError);
         await sleep(50);
       }
       // Every failed reconnect attempt is an 'error' event; the outage is logged once.

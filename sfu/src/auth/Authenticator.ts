@@ -9,6 +9,7 @@ import {
 } from '@microstudio/auth';
 import { ErrorCode, type Invite, MAX_INVITE_USES } from '@microstudio/protocol';
 import { LimitReachedError, RefusedError } from '../errors.ts';
+import type { Revocation } from '../fabric/Fabric.ts';
 import { SafeEmitter } from '../util/SafeEmitter.ts';
 import { InviteBook, toInvite } from './InviteBook.ts';
 
@@ -21,18 +22,33 @@ export interface AuthenticatorOptions {
   adminSecret: string | undefined;
   /** MICROSTUDIO_MAX_INVITE_USES (default: the protocol's MAX_INVITE_USES). */
   maxInviteUses?: number;
+  /**
+   * Revocations made elsewhere (an edge: the site's, through the fabric). Asked after this
+   * node's own book, on every join.
+   */
+  remoteRevocations?: RemoteRevocations;
   now?: () => number;
 }
 
+export interface RemoteRevocations {
+  isRevoked(inviteId: string): Promise<boolean>;
+}
+
 const unauthorized = (message: string) => new RefusedError(ErrorCode.Unauthorized, message);
+/** The same words at the site and at an edge. */
+const REVOKED_MESSAGE = 'this invite was revoked';
 
 /**
  * Who may join what: checks tokens at the door (signature, expiry, room, revocation, uses),
  * trades the admin secret for director tokens, and makes and revokes invites.
  */
 export type AuthenticatorEvents = {
-  /** An invite was revoked: whoever joined with it must be let go. */
-  revoked: [room: string, inviteId: string];
+  /**
+   * An invite was revoked (here, or at the site as an edge learns): whoever joined with it must
+   * be let go. Matched by invite id alone: it is a random UUID, unique across rooms, and the
+   * site checked the room when the director revoked it.
+   */
+  revoked: [revocation: Revocation];
 };
 
 export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
@@ -41,11 +57,13 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
   readonly #book = new InviteBook();
   readonly #now: () => number;
   readonly #maxInviteUses: number;
+  readonly #remote: RemoteRevocations | undefined;
 
   constructor(options: AuthenticatorOptions) {
     super();
     this.#now = options.now ?? Date.now;
     this.#maxInviteUses = options.maxInviteUses ?? MAX_INVITE_USES;
+    this.#remote = options.remoteRevocations;
     this.#issuer = new TokenIssuer(options.tokenSecret, this.#now);
     this.#adminSecret = options.adminSecret ? Buffer.from(options.adminSecret) : undefined;
   }
@@ -90,7 +108,9 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
     if (!isPeerRole(role)) throw unauthorized(`a ${role} token is for a service, not for joining a room`);
     const claims: PeerClaims = { ...verified, role };
     if (claims.room !== room) throw unauthorized('this token is for another room');
-    if (this.#book.isRevoked(claims.jti)) throw unauthorized('this invite was revoked');
+    if (this.#book.isRevoked(claims.jti) || (await this.#remote?.isRevoked(claims.jti))) {
+      throw unauthorized(REVOKED_MESSAGE);
+    }
     if (this.#book.isBanned(claims.jti, clientId))
       throw unauthorized(
         'the director sent you away (rejected or removed): this invite no longer admits this device',
@@ -123,9 +143,15 @@ export class Authenticator extends SafeEmitter<AuthenticatorEvents> {
   }
 
   revokeInvite(room: string, inviteId: string): void {
-    if (!this.#book.revoke(room, inviteId)) {
+    const expiresAt = this.#book.revoke(room, inviteId);
+    if (expiresAt === undefined) {
       throw new RefusedError(ErrorCode.NotFound, `no invite ${inviteId.slice(0, 64)} in this room`);
     }
-    this.safeEmit('revoked', room, inviteId);
+    this.safeEmit('revoked', { inviteId, expiresAt });
+  }
+
+  /** An edge learned of a revocation made at the site: lets go of whoever joined with it here. */
+  revokedElsewhere(revocation: Revocation): void {
+    this.safeEmit('revoked', revocation);
   }
 }

@@ -62,12 +62,15 @@ export class InviteBook {
     return true;
   }
 
-  /** Revokes an invite of `room`; false when no such invite is known there. */
-  revoke(room: string, jti: string): boolean {
+  /**
+   * Revokes an invite of `room` and returns its expiry (ms since epoch, how long the revocation
+   * matters); undefined when no such invite is known there.
+   */
+  revoke(room: string, jti: string): number | undefined {
     const entry = this.#entries.get(jti);
-    if (!entry || entry.claims.room !== room) return false;
+    if (!entry || entry.claims.room !== room) return undefined;
     entry.revoked = true;
-    return true;
+    return entry.claims.exp * 1000;
   }
 
   list(room: string, now: number): Invite[] {

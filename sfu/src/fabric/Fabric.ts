@@ -34,6 +34,17 @@ export interface NodeRecord {
 
 export type NodeAnnouncement = Omit<NodeRecord, 'updatedAt'>;
 
+/**
+ * An invite the director revoked at the site, kept until the invite itself expires (after that
+ * its token is refused for being expired, so the revocation has nothing left to say).
+ */
+export interface Revocation {
+  /** The invite's id: the `jti` of its token (a random UUID, unique across rooms). */
+  inviteId: string;
+  /** ms since epoch: the invite's expiry. */
+  expiresAt: number;
+}
+
 export interface Fabric {
   /**
    * Creates or renews this node's entry; it expires `ttlMs` after the last announce unless
@@ -44,6 +55,15 @@ export interface Fabric {
   withdraw(nodeId: string): Promise<void>;
   /** Every live (unexpired) node, in no particular order. */
   nodes(): Promise<NodeRecord[]>;
+  /**
+   * Records revoked invites (one write for all of them; recording one again is harmless). An
+   * entry whose expiresAt has passed is not stored.
+   */
+  revoke(revocations: readonly Revocation[]): Promise<void>;
+  /** Whether this invite id is revoked and its revocation not yet expired. */
+  isRevoked(inviteId: string): Promise<boolean>;
+  /** Every live (unexpired) revocation, in no particular order (edges poll this). */
+  revocations(): Promise<Revocation[]>;
   /** Releases connections and timers. Safe to call twice. */
   close(): Promise<void>;
 }

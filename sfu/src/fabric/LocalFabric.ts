@@ -1,5 +1,12 @@
-import { type Fabric, FabricError, type NodeAnnouncement, type NodeRecord } from './Fabric.ts';
+import {
+  type Fabric,
+  FabricError,
+  type NodeAnnouncement,
+  type NodeRecord,
+  type Revocation,
+} from './Fabric.ts';
 import { checkAnnouncement, checkNodeId } from './nodeRecord.ts';
+import { checkInviteId, checkRevocations } from './revocation.ts';
 
 export interface LocalFabricOptions {
   /** The clock (ms since epoch); tests pass a fake one to expire entries without sleeping. */
@@ -18,6 +25,8 @@ interface Entry {
 export class LocalFabric implements Fabric {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
+  /** inviteId → when its revocation expires (ms since epoch). */
+  readonly #revoked = new Map<string, number>();
   #closed = false;
 
   constructor(options: LocalFabricOptions = {}) {
@@ -48,9 +57,36 @@ export class LocalFabric implements Fabric {
     return live;
   }
 
+  async revoke(revocations: readonly Revocation[]): Promise<void> {
+    this.#assertOpen('record revocations');
+    const valid = checkRevocations(revocations);
+    const now = this.#now();
+    for (const { inviteId, expiresAt } of valid) {
+      if (expiresAt > now) this.#revoked.set(inviteId, Math.max(expiresAt, this.#revoked.get(inviteId) ?? 0));
+    }
+  }
+
+  async isRevoked(inviteId: string): Promise<boolean> {
+    this.#assertOpen('check a revocation');
+    const expiresAt = this.#revoked.get(checkInviteId(inviteId));
+    return expiresAt !== undefined && expiresAt > this.#now();
+  }
+
+  async revocations(): Promise<Revocation[]> {
+    this.#assertOpen('list revocations');
+    const now = this.#now();
+    const live: Revocation[] = [];
+    for (const [inviteId, expiresAt] of this.#revoked) {
+      if (expiresAt <= now) this.#revoked.delete(inviteId);
+      else live.push({ inviteId, expiresAt });
+    }
+    return live;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#entries.clear();
+    this.#revoked.clear();
   }
 
   #assertOpen(what: string): void {

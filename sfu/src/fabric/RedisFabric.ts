@@ -1,7 +1,8 @@
 import type { Logger } from '../log.ts';
-import type { Fabric, NodeAnnouncement, NodeRecord } from './Fabric.ts';
+import type { Fabric, NodeAnnouncement, NodeRecord, Revocation } from './Fabric.ts';
 import { checkAnnouncement, checkNodeId, parseStoredRecord } from './nodeRecord.ts';
 import { RedisConnection, type RedisConnectionOptions } from './RedisConnection.ts';
+import { checkInviteId, checkRevocations } from './revocation.ts';
 
 export interface RedisFabricOptions extends RedisConnectionOptions {
   /** Prepended to every key; tests use their own to share one server. Default `microstudio:`. */
@@ -33,12 +34,17 @@ return removed
  * Discovery uses a set `<prefix>nodes` of node ids rather than SCAN, so listing costs the number
  * of nodes, not the size of a Redis shared with other data. A crashed node's id stays in the set
  * after its key expired; readers prune such ids (atomically, see PRUNE_SCRIPT).
+ *
+ * Revocations are one sorted set `<prefix>revoked`: member = invite id, score = its expiry (ms).
+ * One key answers "is it revoked" (ZSCORE) and "all live ones" (ZRANGEBYSCORE) without an index
+ * to keep in step; expired members are removed by time (ZREMRANGEBYSCORE) on every write and list.
  */
 export class RedisFabric implements Fabric {
   readonly #connection: RedisConnection;
   readonly #logger: Logger;
   readonly #prefix: string;
   readonly #indexKey: string;
+  readonly #revokedKey: string;
   readonly #now: () => number;
   /** nodeId → why its entry was refused, so a bad entry is logged once, not on every read. */
   readonly #malformed = new Map<string, string>();
@@ -47,6 +53,7 @@ export class RedisFabric implements Fabric {
     this.#logger = options.logger;
     this.#prefix = options.keyPrefix ?? 'microstudio:';
     this.#indexKey = `${this.#prefix}nodes`;
+    this.#revokedKey = `${this.#prefix}revoked`;
     this.#now = options.now ?? Date.now;
     this.#connection = new RedisConnection(options);
   }
@@ -103,6 +110,40 @@ export class RedisFabric implements Fabric {
     });
     if (expired.length > 0) await this.#prune(expired);
     return live;
+  }
+
+  async revoke(revocations: readonly Revocation[]): Promise<void> {
+    const now = this.#now();
+    const live = checkRevocations(revocations).filter((r) => r.expiresAt > now);
+    if (live.length === 0) return;
+    const members = live.map((r) => ({ value: r.inviteId, score: r.expiresAt }));
+    await this.#connection.run('record revocations', (client) =>
+      client
+        .multi()
+        // GT: a revocation is never shortened by a stale copy of it.
+        .zAdd(this.#revokedKey, members, { comparison: 'GT' })
+        .zRemRangeByScore(this.#revokedKey, '-inf', now)
+        .exec(),
+    );
+  }
+
+  async isRevoked(inviteId: string): Promise<boolean> {
+    const id = checkInviteId(inviteId);
+    const score = await this.#connection.run('check a revocation', (client) =>
+      client.zScore(this.#revokedKey, id),
+    );
+    return score !== null && score > this.#now();
+  }
+
+  async revocations(): Promise<Revocation[]> {
+    const now = this.#now();
+    const listed = await this.#connection.run('list revocations', async (client) => {
+      // Housekeeping first (the range below skips expired members anyway): keeps the set bounded
+      // by the revocations still in force even when the site that wrote them has gone.
+      await client.zRemRangeByScore(this.#revokedKey, '-inf', now);
+      return client.zRangeByScoreWithScores(this.#revokedKey, `(${now}`, '+inf');
+    });
+    return listed.map(({ value, score }) => ({ inviteId: String(value), expiresAt: Number(score) }));
   }
 
   async close(): Promise<void> {

@@ -88,10 +88,10 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
   const sessions = new Set<Session>();
   // A revoked invite lets go of the devices that joined with it: their connection closes and
   // their re-join is refused, so the page says the invite was revoked.
-  deps.auth.on('revoked', (room, inviteId) => {
+  deps.auth.on('revoked', ({ inviteId }) => {
     for (const session of sessions) {
-      if (session.claims?.jti === inviteId && session.claims.room === room) {
-        log.info('disconnecting a revoked invite', { socket: session.socket.id, room });
+      if (session.claims?.jti === inviteId) {
+        log.info('disconnecting a revoked invite', { socket: session.socket.id, room: session.claims.room });
         session.socket.disconnect(true);
       }
     }
