@@ -393,6 +393,27 @@ describe('WHEP playback at a site', () => {
     }
   });
 
+  it('revoking the invite a player plays with ends its session at once and refuses the token after', async () => {
+    const before = counts();
+    const player = await wherep();
+    const invite = await node.auth.createInvite(roomId, { role: 'viewer', ttlSeconds: 600 });
+    try {
+      const posted = await post(`${node.url}/whep/${roomId}`, player.offer, invite.token);
+      assert.equal(posted.status, 201, posted.body);
+      await connectPlayer(player, posted.body);
+      assert.equal(counts().sessions, before.sessions + 1);
+      node.auth.revokeInvite(roomId, invite.inviteId);
+      assert.deepEqual(counts(), before, 'the session, its peer and the relay are gone');
+      assert.equal(await remove(node, posted.headers.get('location') ?? '', invite.token), 404, 'the session is gone');
+      const again = await post(`${node.url}/whep/${roomId}`, player.offer, invite.token);
+      assert.equal(again.status, 401, again.body);
+      assert.match(again.body, /revoked/);
+      assert.deepEqual(counts(), before);
+    } finally {
+      await player.pc.close();
+    }
+  });
+
   it("sends the program's codec under the player's payload types (a Chrome-like offer)", async () => {
     const before = counts();
     const token = await tokenFor(node, roomId, 'viewer');

@@ -47,6 +47,8 @@ export interface WhepSession {
 
 interface LiveSession extends WhepSession {
   attachment: Attachment;
+  /** The token (invite) it plays with: revoking it ends the session, as it disconnects pages. */
+  inviteId: string;
 }
 
 export interface WhepServiceOptions {
@@ -91,6 +93,10 @@ export class WhepService {
   constructor(options: WhepServiceOptions) {
     this.#opts = options;
     this.#log = options.logger;
+    options.auth.on('revoked', ({ inviteId }) => {
+      for (const session of [...this.#sessions.values()])
+        if (session.inviteId === inviteId) this.#end(session, 'invite revoked');
+    });
   }
 
   get size(): number {
@@ -122,7 +128,7 @@ export class WhepService {
 
   async play(request: PlayRequest): Promise<{ session: WhepSession; answer: string }> {
     const id = randomUUID();
-    const { commit } = await this.authorize(request.token, request.roomId, id, request.sourceId);
+    const { claims, commit } = await this.authorize(request.token, request.roomId, id, request.sourceId);
     const offer = parseOffer(request.sdp);
     // Refused before anything is looked up or allocated.
     const wanted = readWhepOffer(offer);
@@ -136,7 +142,7 @@ export class WhepService {
     }
     this.#starting += 1;
     try {
-      const session = await this.#start(id, request, offer, wanted);
+      const session = await this.#start(id, claims.jti, request, offer, wanted);
       commit();
       return session;
     } finally {
@@ -146,6 +152,7 @@ export class WhepService {
 
   async #start(
     id: string,
+    inviteId: string,
     request: PlayRequest,
     offer: ReturnType<typeof parseOffer>,
     wanted: WantedMedia[],
@@ -164,7 +171,7 @@ export class WhepService {
     };
     let peer: Peer | undefined;
     try {
-      peer = room.join({ role: 'viewer', displayName: 'WHEP player', clientId: id, sink });
+      peer = room.join({ role: 'viewer', displayName: 'WHEP player', clientId: id, sink, inviteId });
       if (room.mirrored) await this.#upstream(room);
       if (
         request.sourceId !== undefined &&
@@ -234,6 +241,7 @@ export class WhepService {
       const ice = new IceSession(transport, offer.iceUfrag);
       session = {
         id,
+        inviteId,
         roomId: request.roomId,
         get etag() {
           return ice.etag;
