@@ -404,7 +404,11 @@ describe('WHEP playback at a site', () => {
       assert.equal(counts().sessions, before.sessions + 1);
       node.auth.revokeInvite(roomId, invite.inviteId);
       assert.deepEqual(counts(), before, 'the session, its peer and the relay are gone');
-      assert.equal(await remove(node, posted.headers.get('location') ?? '', invite.token), 404, 'the session is gone');
+      assert.equal(
+        await remove(node, posted.headers.get('location') ?? '', invite.token),
+        404,
+        'the session is gone',
+      );
       const again = await post(`${node.url}/whep/${roomId}`, player.offer, invite.token);
       assert.equal(again.status, 401, again.body);
       assert.match(again.body, /revoked/);
