@@ -343,9 +343,10 @@ test('kill -9 mid-recording, twice: closed segments intact and uploaded once, op
         const [stats] = await cam.producer.getStats();
         assert.ok((stats?.packetsLost ?? 0) > 0, `${path}: frames missing, yet the node lost no packet`);
       }
+      const lost = async () => (await cam.producer.getStats())[0]?.packetsLost ?? 0;
       assert.ok(
         Math.abs(sidecar.startWallClockMs - where.captureMs) <= FRAME_MS,
-        `${path}: starts ${sidecar.startWallClockMs - where.captureMs} ms from its first frame (recovered: ${sidecar.recovered})`,
+        `${path}: starts ${sidecar.startWallClockMs - where.captureMs} ms from its first frame (recovered: ${sidecar.recovered}; packets the node lost from this camera: ${await lost()})`,
       );
       const list = byTrack.get(sidecar.producerId) ?? [];
       list.push(sidecar);

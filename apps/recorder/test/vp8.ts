@@ -166,7 +166,10 @@ export class Vp8Sender {
 export async function vp8Camera(room: Room, clientId: string, clip: Vp8Clip, t0: number) {
   const camera = room.join({ role: 'camera', displayName: clientId, clientId, sink: recordingSink() });
   const inbound = await room.createPlainTransport(camera, 'send', {
-    listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+    // A keyframe of the noisy 9 Mbit/s clip is ~200 kB sent in a few ms: on a CPU-starved box
+    // the default socket buffer (net.core.rmem_default, ~208 kB) overflows now and then, the
+    // keyframe is lost and a segment's first decodable frame comes a GOP late (a rig artefact).
+    listenInfo: { protocol: 'udp', ip: '127.0.0.1', recvBufferSize: 4 * 1024 * 1024 },
     rtcpMux: true,
     comedia: true,
   });
