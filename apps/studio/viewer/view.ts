@@ -1,6 +1,6 @@
 /**
  * The /watch page's view without React: renders the watch store into the DOM the server wrote
- * (app/watch/page.ts), with the same roles and names the React pages use. Kept free of decisions:
+ * (app/watch/html.ts), with the same roles and names the React pages use. Kept free of decisions:
  * what to show comes from the store (controllers/watchController.ts) and lib/transition.ts.
  */
 import { fadeRemainingMs, onAirSourceId } from '../lib/transition.ts';
