@@ -13,32 +13,9 @@ import { Heartbeat } from '../src/fabric/Heartbeat.ts';
 import { LocalFabric } from '../src/fabric/LocalFabric.ts';
 import { placeViewer } from '../src/fabric/placement.ts';
 import { RedisFabric } from '../src/fabric/RedisFabric.ts';
-import { createLogger, type Logger, type LogLevel, silentLogger } from '../src/log.ts';
+import { silentLogger } from '../src/log.ts';
+import { captureLogger, eventually, sleep } from './support/polling.ts';
 import { startRedisServer, type TestRedis } from './support/redisServer.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds; fails with `what` after a generous deadline (never a timing claim). */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // Not yet: a fabric still reconnecting rejects; keep polling.
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
-
-function captureLogger(): { logger: Logger; lines: { level: LogLevel; line: string }[] } {
-  const lines: { level: LogLevel; line: string }[] = [];
-  return { logger: createLogger('debug', (line, level) => lines.push({ level, line })), lines };
-}
-
-const countLines = (lines: { level: LogLevel; line: string }[], level: LogLevel, text: string) =>
-  lines.filter((l) => l.level === level && l.line.includes(text)).length;
 
 function announcement(nodeId: string, overrides: Partial<NodeAnnouncement> = {}): NodeAnnouncement {
   return {
@@ -365,7 +342,8 @@ describe('RedisFabric specifics', () => {
 
   test('malformed entries are skipped and logged once each; good ones still listed', async () => {
     const prefix = 'malformed:';
-    const { logger, lines } = captureLogger();
+    const log = captureLogger();
+    const { logger } = log;
     const fabric = new RedisFabric({ url: sharedRedis.url, logger, keyPrefix: prefix });
     try {
       await fabric.announce(announcement('edge-good'), 60_000);
@@ -382,7 +360,7 @@ describe('RedisFabric specifics', () => {
       assert.deepEqual(ids(await fabric.nodes()), ['edge-good']);
       assert.deepEqual(ids(await fabric.nodes()), ['edge-good']);
       for (const id of ['not-json', 'wrong-shape', 'impostor', 'no-role']) {
-        assert.equal(countLines(lines, 'warn', `${prefix}node:${id}`), 1, `${id} logged once`);
+        assert.equal(log.count('warn', `${prefix}node:${id}`), 1, `${id} logged once`);
       }
       // Skipped, not deleted.
       assert.equal(await raw.exists(`${prefix}node:not-json`), 1);
@@ -393,7 +371,8 @@ describe('RedisFabric specifics', () => {
 
   test('Redis down: operations reject with FabricError, nothing crashes; back up: they work again', async () => {
     const redis = await startRedisServer();
-    const { logger, lines } = captureLogger();
+    const log = captureLogger();
+    const { logger } = log;
     const fabric = new RedisFabric({
       url: redis.url,
       logger,
@@ -427,7 +406,7 @@ describe('RedisFabric specifics', () => {
         await sleep(50);
       }
       // Every failed reconnect attempt is an 'error' event; the outage is logged once.
-      assert.equal(countLines(lines, 'warn', 'fabric store unreachable'), 1);
+      assert.equal(log.count('warn', 'fabric store unreachable'), 1);
 
       // A fresh, empty server on the same port: the same fabric object heals by itself.
       await redis.restart();
@@ -438,7 +417,7 @@ describe('RedisFabric specifics', () => {
       const records = await fabric.nodes();
       assert.deepEqual(ids(records), ['edge-a']);
       assert.equal(records[0]?.viewers, 4);
-      assert.equal(countLines(lines, 'info', 'fabric store reachable again'), 1);
+      assert.equal(log.count('info', 'fabric store reachable again'), 1);
     } finally {
       await fabric.close();
       await redis.stop();
@@ -556,7 +535,8 @@ describe('Heartbeat', () => {
 
   test('a failing fabric is logged once per outage and its recovery once; nothing throws', async () => {
     const fabric = new ScriptedFabric();
-    const { logger, lines } = captureLogger();
+    const log = captureLogger();
+    const { logger } = log;
     const heartbeat = new Heartbeat({
       fabric,
       describe: () => announcement('edge-hb'),
@@ -571,11 +551,11 @@ describe('Heartbeat', () => {
       const before = fabric.announces.length;
       await eventually('several failed beats', () => fabric.announces.length >= before + 5);
       assert.equal(heartbeat.healthy, false);
-      assert.equal(countLines(lines, 'warn', 'fabric announce failing'), outage);
+      assert.equal(log.count('warn', 'fabric announce failing'), outage);
 
       fabric.failing = false;
       await eventually('recovery', () => heartbeat.healthy);
-      assert.equal(countLines(lines, 'info', 'fabric announce recovered'), outage);
+      assert.equal(log.count('info', 'fabric announce recovered'), outage);
       assert.deepEqual(ids(await fabric.nodes()), ['edge-hb']);
     }
     await heartbeat.stop();
@@ -583,7 +563,8 @@ describe('Heartbeat', () => {
 
   test('a describe() that throws is a failed beat, not a crash', async () => {
     const fabric = new ScriptedFabric();
-    const { logger, lines } = captureLogger();
+    const log = captureLogger();
+    const { logger } = log;
     let calls = 0;
     const heartbeat = new Heartbeat({
       fabric,
@@ -597,7 +578,7 @@ describe('Heartbeat', () => {
     });
     heartbeat.start();
     await eventually('the node is announced', async () => (await fabric.nodes()).length === 1);
-    assert.equal(countLines(lines, 'warn', 'stats not ready'), 1);
+    assert.equal(log.count('warn', 'stats not ready'), 1);
     await heartbeat.stop();
   });
 
@@ -625,7 +606,8 @@ describe('Heartbeat', () => {
 
   test('stop() with the fabric down resolves and logs (the entry expires by itself)', async () => {
     const fabric = new ScriptedFabric();
-    const { logger, lines } = captureLogger();
+    const log = captureLogger();
+    const { logger } = log;
     const heartbeat = new Heartbeat({
       fabric,
       describe: () => announcement('edge-hb'),
@@ -636,7 +618,7 @@ describe('Heartbeat', () => {
     await eventually('a first beat', async () => (await fabric.nodes()).length === 1);
     fabric.failWithdraw = true;
     await heartbeat.stop();
-    assert.equal(countLines(lines, 'warn', 'could not withdraw'), 1);
+    assert.equal(log.count('warn', 'could not withdraw'), 1);
   });
 });
 

@@ -5,31 +5,13 @@ import type { Revocation } from '../src/fabric/Fabric.ts';
 import { RedisFabric } from '../src/fabric/RedisFabric.ts';
 import { RevocationPublisher } from '../src/fabric/RevocationPublisher.ts';
 import { RevocationWatch } from '../src/fabric/RevocationWatch.ts';
-import { createLogger, type Logger, type LogLevel, silentLogger } from '../src/log.ts';
+import { silentLogger } from '../src/log.ts';
+import { captureLogger, eventually as eventuallyWithin, sleep } from './support/polling.ts';
 import { startRedisServer, type TestRedis } from './support/redisServer.ts';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // Not yet: a fabric still reconnecting rejects; keep polling.
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
-
-function captureLogger(): { logger: Logger; count: (level: LogLevel, text: string) => number } {
-  const lines: { level: LogLevel; line: string }[] = [];
-  return {
-    logger: createLogger('debug', (line, level) => lines.push({ level, line })),
-    count: (level, text) => lines.filter((l) => l.level === level && l.line.includes(text)).length,
-  };
-}
+/** This file's deadline: 10 s. */
+const eventually = (what: string, check: () => boolean | Promise<boolean>) =>
+  eventuallyWithin(what, check, 10_000);
 
 const revocation = (ms = 60_000): Revocation => ({ inviteId: randomUUID(), expiresAt: Date.now() + ms });
 
