@@ -77,6 +77,20 @@ async function expectFramesDecodedGrow(page: Page, by: number, message: string):
   await expect.poll(() => framesDecoded(page), { message }).toBeGreaterThan(before + by);
 }
 
+/** ffmpeg encodes, werift does WebRTC: POST /whip/<room>?name=WHIP%20Box with a camera invite. */
+async function publishWhipBox(room: string, token: string, profile?: 'baseline' | 'high') {
+  encoder = await startWhipEncoder({
+    nodeUrl: `http://127.0.0.1:${ports.sfu}`,
+    room,
+    token,
+    name: SOURCE_NAME,
+    width: WIDTH,
+    height: HEIGHT,
+    ...(profile ? { profile } : {}),
+  });
+  return encoder;
+}
+
 test('a publisher that is not our code publishes H.264 + Opus over WHIP; the source decodes in the control room (Chromium getStats) and can be cut to program', async ({
   newContext,
 }) => {
@@ -85,16 +99,7 @@ test('a publisher that is not our code publishes H.264 + Opus over WHIP; the sou
   const cameraInvite = await createInvite(control, 'camera');
   const viewerInvite = await createInvite(control, 'viewer');
 
-  // ffmpeg encodes, werift does WebRTC: POST /whip/<room>?name=WHIP%20Box with the camera invite.
-  encoder = await startWhipEncoder({
-    nodeUrl: `http://127.0.0.1:${ports.sfu}`,
-    room,
-    token: cameraInvite,
-    name: SOURCE_NAME,
-    width: WIDTH,
-    height: HEIGHT,
-  });
-  const whip = encoder;
+  const whip = await publishWhipBox(room, cameraInvite);
   expect(whip.location).toMatch(new RegExp(`^/whip/${room}/[0-9a-f-]{36}$`));
   await expect
     .poll(() => Math.min(whip.relayed().video, whip.relayed().audio), {
@@ -154,16 +159,7 @@ test('a High-profile H.264 publisher (x264 High, offered as 640c1f) decodes in t
   const room = uniqueRoom('whip-high');
   const control = await openControl(await newContext(), room);
   const cameraInvite = await createInvite(control, 'camera');
-  encoder = await startWhipEncoder({
-    nodeUrl: `http://127.0.0.1:${ports.sfu}`,
-    room,
-    token: cameraInvite,
-    name: SOURCE_NAME,
-    width: WIDTH,
-    height: HEIGHT,
-    profile: 'high',
-  });
-  const whip = encoder;
+  const whip = await publishWhipBox(room, cameraInvite, 'high');
   await expect
     .poll(() => whip.relayed().video, { message: `ffmpeg sends High-profile RTP\n${whip.log()}` })
     .toBeGreaterThan(50);
