@@ -53,9 +53,28 @@ const url = (file) => `/${relative(join(appDir, 'public'), join(appDir, file)).s
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const entry = outputs.find(([, output]) => output.entryPoint);
 if (!entry) throw new Error('viewer build: no entry output');
-// Every other chunk is loaded by the entry (statically or during the join): preloading them all
-// lets the browser fetch them while it runs the entry.
-const chunks = outputs.filter(([file]) => file !== entry[0]).map(([file]) => url(file));
+/**
+ * What the first frame needs besides the entry: the chunks it imports statically and the one it
+ * imports during the join (mediasoup-client, packages/client/src/device.ts), with theirs.
+ * Preloaded, the browser fetches them while it runs the entry. Chunks wanted later (zod, for
+ * telemetry's first report) are left to load when asked for: preloading costs the page's thread.
+ */
+const FIRST_FRAME_IMPORTS = [join('packages', 'client', 'src', 'device.ts')];
+const byFile = new Map(outputs);
+const needed = new Set();
+const need = (file) => {
+  if (needed.has(file) || !byFile.has(file)) return;
+  needed.add(file);
+  for (const imported of byFile.get(file).imports) {
+    if (imported.kind === 'import-statement') need(imported.path);
+  }
+};
+need(entry[0]);
+for (const [file, output] of outputs) {
+  if (output.entryPoint && FIRST_FRAME_IMPORTS.some((path) => output.entryPoint.endsWith(path))) need(file);
+}
+if (needed.size < 2) throw new Error('viewer build: found no chunk for mediasoup-client (device.ts)');
+const chunks = [...needed].filter((file) => file !== entry[0]).map(url);
 // The stylesheet the React pages use (plain CSS), inlined into the page by the route.
 await copyFile(join(appDir, 'app', 'globals.css'), join(outdir, 'watch.css'));
 await writeFile(
@@ -63,4 +82,6 @@ await writeFile(
   `${JSON.stringify({ script: url(entry[0]), chunks, stylesheet: 'watch.css' }, null, 2)}\n`,
 );
 const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
-console.log(`viewer: ${url(entry[0])} + ${chunks.length} chunk(s), ${Math.round(bytes / 1024)} KB`);
+console.log(
+  `viewer: ${url(entry[0])} + ${outputs.length - 1} chunk(s) (${chunks.length} preloaded), ${Math.round(bytes / 1024)} KB`,
+);

@@ -10,9 +10,9 @@ import type {
 } from '@microstudio/protocol';
 import { ErrorCode } from '@microstudio/protocol/errors';
 import { REQUEST_TIMEOUT_MS } from '@microstudio/protocol/limits';
+import { checkAnswer, checkNotification, isNotificationName } from '@microstudio/protocol/wire';
 import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter.ts';
-import { type ProtocolSchemas, protocolSchemas } from './protocolSchemas.ts';
 
 export type SignalingEvents = {
   connect: [];
@@ -29,10 +29,11 @@ export interface SignalingOptions {
 }
 
 /**
- * Typed request/acknowledge over socket.io. Every answer and notification is validated against
- * the protocol's schemas (loaded while the socket connects: protocolSchemas.ts), in the order
- * they arrived; no answer within the timeout is a TIMEOUT error. Reconnection is not done here
- * (socket.io's own is off): StudioSession drives it with its ReconnectPolicy.
+ * Typed request/acknowledge over socket.io. Every answer and notification is checked against the
+ * protocol's schemas as it arrives — compiled to JSON Schema ('@microstudio/protocol/wire'), so a
+ * page checks them without loading zod; no answer within the timeout is a TIMEOUT error.
+ * Reconnection is not done here (socket.io's own is off): StudioSession drives it with its
+ * ReconnectPolicy.
  */
 export class SignalingClient extends Emitter<SignalingEvents> {
   #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -40,12 +41,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   readonly #path: string;
   readonly #timeoutMs: number;
   #closedByClient = false;
-  /** What arrived (answers and notifications), validated and delivered one after another. */
+  /** What arrived (answers and notifications), delivered one after another in arrival order. */
   #inbound: Promise<void> = Promise.resolve();
 
   constructor(options: SignalingOptions = {}) {
     super();
-    void protocolSchemas();
     this.#url =
       options.url ?? (typeof window === 'undefined' ? 'http://127.0.0.1:3000' : window.location.origin);
     this.#path = options.path ?? '/socket.io';
@@ -82,33 +82,29 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     socket.on('disconnect', (reason) => this.emit('disconnect', reason, this.#closedByClient));
     socket.on('connect_error', (error) => this.emit('connect_error', error));
     socket.onAny((name: string, payload: unknown) => {
-      this.#deliver((schemas) => {
-        if (!Object.hasOwn(schemas.notifications, name)) {
-          console.warn(`[microstudio] dropped an unknown "${name}" notification`);
-          return;
-        }
-        const parsed = schemas.notifications[name as NotificationName].safeParse(payload);
-        if (!parsed.success) {
-          console.warn(`[microstudio] dropped an invalid "${name}" notification`, parsed.error.issues);
-          return;
-        }
-        (this.emit as (event: NotificationName, payload: unknown) => void)(
-          name as NotificationName,
-          parsed.data,
-        );
-      });
+      if (!isNotificationName(name)) {
+        console.warn(`[microstudio] dropped an unknown "${name}" notification`);
+        return;
+      }
+      const checked = checkNotification(name, payload);
+      if (!checked.ok) {
+        console.warn(`[microstudio] dropped an invalid "${name}" notification: ${checked.reason}`);
+        return;
+      }
+      this.#deliver(() =>
+        (this.emit as (event: NotificationName, payload: unknown) => void)(name, checked.value),
+      );
     });
     return socket;
   }
 
   /**
-   * Runs `handle` with the schemas after everything that arrived before it: a notification and
-   * the answer that followed it on the wire are seen in that order, as before the schemas were
-   * loaded lazily (the session relies on it, e.g. state pushed while a join is in flight).
+   * Runs `handle` after everything that arrived before it was delivered: a notification that
+   * followed an answer on the wire reaches listeners after the code awaiting that answer has
+   * resumed, in browsers and in Node alike (where several frames can arrive in one task).
    */
-  #deliver(handle: (schemas: ProtocolSchemas) => void): void {
+  #deliver(handle: () => void): void {
     this.#inbound = this.#inbound
-      .then(protocolSchemas)
       .then(handle)
       .catch((error: unknown) =>
         console.warn('[microstudio] could not handle a message from the node', error),
@@ -174,14 +170,13 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.#deliver((schemas) => {
-          const parsed = schemas.resultSchema(schemas.requests[name].response).safeParse(raw);
-          if (!parsed.success) {
-            resolve({ ok: false, error: { code: ErrorCode.Internal, message: `invalid answer to ${name}` } });
-            return;
-          }
-          resolve(parsed.data as Result<ResponseOf<N>>);
-        });
+        const checked = checkAnswer(name, raw);
+        if (!checked.ok) {
+          console.warn(`[microstudio] invalid answer to ${name}: ${checked.reason}`);
+          resolve({ ok: false, error: { code: ErrorCode.Internal, message: `invalid answer to ${name}` } });
+          return;
+        }
+        this.#deliver(() => resolve(checked.value));
       });
     });
   }

@@ -29,7 +29,7 @@ async function connected(script: (socket: Socket) => void): Promise<SignalingCli
   return client;
 }
 
-describe('SignalingClient (schemas loaded while connecting)', () => {
+describe('SignalingClient', () => {
   it('delivers notifications and answers validated, in the order they came', async () => {
     const seen: string[] = [];
     const client = await connected((socket) => {
