@@ -18,6 +18,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { tsImport } from 'tsx/esm/api';
+import { viewerAssetHandler } from './viewer/assets.mjs';
 
 const appDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(appDir, '..', '..');
@@ -143,9 +144,11 @@ function proxyUpgrade(req, socket, head) {
 const app = next({ dev: false, dir: appDir, quiet: true });
 await app.prepare();
 const handle = app.getRequestHandler();
+const serveViewerAsset = viewerAssetHandler(join(appDir, 'public', 'viewer'));
 
 const onRequest = (req, res) => {
   if (isSocketIo(req.url)) return proxyHttp(req, res);
+  if (serveViewerAsset(req, res)) return;
   handle(req, res).catch((error) => {
     console.error('request failed', error);
     if (!res.headersSent) res.writeHead(500);

@@ -1,9 +1,11 @@
 // Builds the /watch page's script (viewer/main.ts) into public/viewer/, before `next build`:
 // one ES module for the page plus the chunks it loads later (mediasoup-client during the join),
 // content-hashed, and a manifest app/watch/route.ts reads to write the page.
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import { build } from 'esbuild';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,6 +77,20 @@ for (const [file, output] of outputs) {
 }
 if (needed.size < 2) throw new Error('viewer build: found no chunk for mediasoup-client (device.ts)');
 const chunks = [...needed].filter((file) => file !== entry[0]).map(url);
+// Compressed once here, served as they are (viewer/assets.mjs): no compression per request.
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
+await Promise.all(
+  outputs.map(async ([file]) => {
+    const body = await readFile(join(appDir, file));
+    const params = {
+      [constants.BROTLI_PARAM_QUALITY]: 11,
+      [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength,
+    };
+    await writeFile(join(appDir, `${file}.br`), await brotli(body, { params }));
+    await writeFile(join(appDir, `${file}.gz`), await gzipped(body, { level: 9 }));
+  }),
+);
 // The stylesheet the React pages use (plain CSS), inlined into the page by the route.
 await copyFile(join(appDir, 'app', 'globals.css'), join(outdir, 'watch.css'));
 await writeFile(
