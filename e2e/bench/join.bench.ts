@@ -28,11 +28,12 @@ const JOINS = Number(process.env.JOINS ?? 25);
  * work on the page's main thread, the very thread whose time it measures.)
  */
 const watchFirstFrame = () => {
-  const w = window as unknown as { __firstFrame?: { presented: number; received: number | null } };
+  const w = window as unknown as { __firstFrame?: FirstFrame; __onFirstFrame?: (f: FirstFrame) => void };
   const arm = (video: HTMLVideoElement) => {
     video.requestVideoFrameCallback((_now, meta) => {
-      w.__firstFrame = { presented: meta.presentationTime, received: meta.receiveTime ?? null };
-      (w as unknown as { __onFirstFrame?: (f: unknown) => void }).__onFirstFrame?.(w.__firstFrame);
+      const frame = { presented: meta.presentationTime, received: meta.receiveTime ?? null };
+      w.__firstFrame = frame;
+      w.__onFirstFrame?.(frame);
     });
   };
   const find = () => document.querySelector('video[aria-label="Program"]') as HTMLVideoElement | null;
@@ -48,6 +49,12 @@ const watchFirstFrame = () => {
     else observer.observe(document.body, { childList: true, subtree: true });
   });
 };
+
+/** Times of the first presented frame of the program video, from requestVideoFrameCallback. */
+interface FirstFrame {
+  presented: number;
+  received: number | null;
+}
 
 interface Sample {
   total: number;
@@ -109,15 +116,18 @@ try {
     await page.goto(`${base}/watch?${new URLSearchParams({ room, invite: viewerInvite })}`, {
       waitUntil: 'commit',
     });
-    const frame = (await page.evaluate(
+    const frame = await page.evaluate(
       () =>
-        new Promise((resolve, reject) => {
-          const w = window as unknown as { __firstFrame?: unknown; __onFirstFrame?: (f: unknown) => void };
+        new Promise<FirstFrame>((resolve, reject) => {
+          const w = window as unknown as {
+            __firstFrame?: FirstFrame;
+            __onFirstFrame?: (f: FirstFrame) => void;
+          };
           if (w.__firstFrame) resolve(w.__firstFrame);
           else w.__onFirstFrame = resolve;
           setTimeout(() => reject(new Error('no first frame in 15 s')), 15_000);
         }),
-    )) as { presented: number; received: number | null };
+    );
     const marks = await page.evaluate(() => {
       const first = (name: string) => performance.getEntriesByName(name, 'mark')[0]?.startTime;
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
