@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode, MAX_MESSAGE_BYTES, type RoomSnapshot } from '@microstudio/protocol';
+import { io } from 'socket.io-client';
 import type { MediaNode } from '../src/node.ts';
 import {
   type Client,
@@ -95,6 +96,77 @@ describe('room:join', () => {
     assert.deepEqual(snap.sources[0]?.tracks, [], "the old peer's producers are closed");
     const stale = await request(first.socket, 'producer:close', { producerId: first.videoProducerId });
     assert.equal(!stale.ok && stale.error.code, ErrorCode.NotJoined);
+  });
+});
+
+describe('a join sent with the handshake (auth.join, answered with room:joined)', () => {
+  /** Connects with `auth` and returns the socket and the room:joined it gets. */
+  async function connectWith(auth: Record<string, unknown>) {
+    const socket: Client = track({
+      socket: io(node.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth }),
+    }).socket;
+    const joined = nextEvent(socket, 'room:joined');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return { socket, joined: await joined };
+  }
+
+  test('joins as the request would: same answer, the peer in the room, requests work at once', async () => {
+    const roomId = freshRoom();
+    const token = await tokenFor(node, roomId, 'viewer');
+    const { socket, joined } = await connectWith({
+      join: { roomId, token, displayName: 'Hand Shake', clientId: 'hs-1' },
+    });
+    assert.ok(joined.ok, JSON.stringify(joined));
+    assert.equal(joined.data.role, 'viewer');
+    assert.deepEqual(joined.data.room.roomId, roomId);
+    assert.ok(joined.data.routerRtpCapabilities.codecs?.some((c) => c.mimeType === 'video/VP8'));
+    assert.equal(node.registry.get(roomId)?.peerCount, 1);
+    const transport = await must(socket, 'transport:create', { direction: 'recv' });
+    assert.ok(transport.id);
+    // The connection is joined: a second join on it is refused as a second request would be.
+    const again = await request(socket, 'room:join', { roomId, token, displayName: 'x', clientId: 'hs-1' });
+    assert.equal(again.ok ? 'ok' : again.error.code, ErrorCode.AlreadyJoined);
+  });
+
+  test('a bad token, a malformed join or an oversize one is answered with its error, the connection kept', async () => {
+    const roomId = freshRoom();
+    const refused = await connectWith({
+      join: { roomId, token: 'x'.repeat(40), displayName: 'Nobody', clientId: 'hs-2' },
+    });
+    assert.equal(refused.joined.ok ? 'ok' : refused.joined.error.code, ErrorCode.Unauthorized);
+    assert.equal(node.registry.get(roomId)?.peerCount ?? 0, 0);
+    // Still connected: the client may join with a request now.
+    const token = await tokenFor(node, roomId, 'viewer');
+    await must(refused.socket, 'room:join', { roomId, token, displayName: 'Later', clientId: 'hs-2' });
+
+    const malformed = await connectWith({ join: { roomId, token: 42 } });
+    assert.equal(malformed.joined.ok ? 'ok' : malformed.joined.error.code, ErrorCode.BadRequest);
+    const oversize = await connectWith({
+      join: { roomId, token, displayName: 'Big', clientId: 'hs-3', pad: 'x'.repeat(MAX_MESSAGE_BYTES) },
+    });
+    assert.equal(oversize.joined.ok ? 'ok' : oversize.joined.error.code, ErrorCode.MessageTooLarge);
+    assert.equal(node.registry.get(roomId)?.peerCount, 1);
+  });
+
+  test('a handshake without auth.join joins nothing and gets no room:joined', async () => {
+    const socket = track({
+      socket: io(node.url, {
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: { x: 1 },
+      }),
+    }).socket;
+    const seen = record(socket);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    await sleep(200);
+    assert.deepEqual(
+      seen.map((e) => e.name),
+      [],
+    );
   });
 });
 

@@ -65,6 +65,12 @@ export interface StudioSessionOptions extends SignalingOptions {
    */
   prepareRecv?: boolean;
   /**
+   * The session never publishes (a viewer): joining probes only the browser's receive
+   * capabilities, one RTCPeerConnection offer fewer on the page's thread (device.ts), and
+   * publish() refuses. Default false.
+   */
+  receiveOnly?: boolean;
+  /**
    * ICE candidates the media transports may use: `relay` = only through the TURN servers the node
    * hands out (no host or server-reflexive candidates, so the browser's addresses are never
    * offered; for networks where only TURN gets through, and for testing the relay path).
@@ -250,6 +256,7 @@ export class StudioSession extends Emitter<SessionEvents> {
   #heldProgram: ProgramState | null = null;
   readonly #locate: ((attempt: { failover: boolean }) => string | Promise<string>) | undefined;
   readonly #prepareRecv: boolean;
+  readonly #receiveOnly: boolean;
   /** Joined at least once: a later connection is a failover. */
   #everJoined = false;
   /** A guest the director rejected or removed: the node closes the connection; no re-join. */
@@ -267,6 +274,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     this.#signaling = new SignalingClient(options);
     this.#locate = options.locate;
     this.#prepareRecv = options.prepareRecv ?? false;
+    this.#receiveOnly = options.receiveOnly ?? false;
     this.#signaling.on('disconnect', (reason, byClient) => {
       if (!byClient) this.#lose(`signaling lost (${reason})`);
     });
@@ -350,6 +358,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     options: { quality?: Quality } = {},
   ): Promise<Publication> {
     if (this.#closed) throw new InvalidStateError('session is closed');
+    if (this.#receiveOnly) throw new InvalidStateError('a receive-only session cannot publish');
     const publication = new Publication(
       track,
       purpose,
@@ -572,14 +581,13 @@ export class StudioSession extends Emitter<SessionEvents> {
         if (delay > 0) await this.#sleep(delay);
         if (this.#closed) return false;
         try {
-          if (!this.#signaling.connected) {
-            if (this.#locate) {
-              const located = this.#locate({ failover: this.#everJoined });
-              this.#signaling.retarget(typeof located === 'string' ? located : await located);
-            }
-            await this.#signaling.connect();
+          const connecting = !this.#signaling.connected;
+          if (connecting && this.#locate) {
+            const located = this.#locate({ failover: this.#everJoined });
+            this.#signaling.retarget(typeof located === 'string' ? located : await located);
           }
-          const epoch = await this.#join();
+          // A new connection carries the join in its handshake; a live one asks with a request.
+          const epoch = await this.#join(connecting);
           if (this.#closed) return false;
           // Lost again while restoring? Go round once more.
           if (this.#epoch !== epoch || !this.#signaling.connected) continue;
@@ -611,12 +619,12 @@ export class StudioSession extends Emitter<SessionEvents> {
     });
   }
 
-  async #join(): Promise<JoinEpoch> {
+  async #join(connecting: boolean): Promise<JoinEpoch> {
     this.#joinInFlight = true;
     this.#heldRoom = null;
     this.#heldProgram = null;
     try {
-      return await this.#joinOnce();
+      return await this.#joinOnce(connecting);
     } finally {
       this.#joinInFlight = false;
       this.#heldRoom = null;
@@ -624,7 +632,7 @@ export class StudioSession extends Emitter<SessionEvents> {
     }
   }
 
-  async #joinOnce(): Promise<JoinEpoch> {
+  async #joinOnce(connecting: boolean): Promise<JoinEpoch> {
     const payload = {
       roomId: this.roomId,
       token: this.#token,
@@ -632,12 +640,14 @@ export class StudioSession extends Emitter<SessionEvents> {
       clientId: this.clientId,
     };
     performance.mark('microstudio:join-sent');
-    const answer = this.#signaling.request('room:join', payload);
+    const answer = connecting
+      ? this.#signaling.connectAndJoin(payload)
+      : this.#signaling.request('room:join', payload);
     // While the node answers, the browser's RTP capabilities are probed (RTCPeerConnection offers
-    // that hold the page's thread for a while): not earlier, where they would delay the socket's
-    // handshake, and not later, where the device would wait for them.
+    // that hold the page's thread for a while): not before the join is on its way, and not
+    // later, where the device would wait for them.
     loadDeviceModule().then(
-      (media) => media.warmUp(),
+      (media) => media.warmUp({ receiveOnly: this.#receiveOnly }),
       () => undefined, // reported below, when the device is needed
     );
     let result = await answer;
@@ -654,7 +664,9 @@ export class StudioSession extends Emitter<SessionEvents> {
     const recvInfo = this.#prepareRecv ? this.#call('transport:create', { direction: 'recv' }) : null;
     recvInfo?.catch(() => undefined); // reported by the consume that waits for it
     const media = await loadDeviceModule();
-    const device = await media.loadDevice(joined.routerRtpCapabilities as ms.RtpCapabilities);
+    const device = await media.loadDevice(joined.routerRtpCapabilities as ms.RtpCapabilities, {
+      receiveOnly: this.#receiveOnly,
+    });
     this.#teardown();
     const epoch: JoinEpoch = {
       id: ++this.#epochCounter,

@@ -1,5 +1,6 @@
 import type {
   ClientToServerEvents,
+  HandshakeAuth,
   NotificationName,
   NotificationOf,
   RequestName,
@@ -41,6 +42,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   readonly #path: string;
   readonly #timeoutMs: number;
   #closedByClient = false;
+  /** The join the next connection attempt carries in its handshake (connectAndJoin). */
+  #handshakeJoin: RequestOf<'room:join'> | null = null;
   /** What arrived (answers and notifications), delivered one after another in arrival order. */
   #inbound: Promise<void> = Promise.resolve();
 
@@ -77,6 +80,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       reconnection: false,
       transports: ['websocket', 'polling'],
       tryAllTransports: true,
+      // Read at each connection attempt: a join goes with the one connectAndJoin() opens.
+      auth: (send) =>
+        send(this.#handshakeJoin ? ({ join: this.#handshakeJoin } satisfies HandshakeAuth) : {}),
     });
     socket.on('connect', () => this.emit('connect'));
     socket.on('disconnect', (reason) => this.emit('disconnect', reason, this.#closedByClient));
@@ -140,6 +146,47 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       });
       this.#socket.connect();
     });
+  }
+
+  /**
+   * Connects with `join` in the handshake (HandshakeAuth) and resolves with the node's answer
+   * (`room:joined`, validated): the join costs no round trip after connecting. Rejects as
+   * connect() does; an answer that does not come within the timeout is a TIMEOUT error.
+   */
+  async connectAndJoin(join: RequestOf<'room:join'>): Promise<Result<ResponseOf<'room:join'>>> {
+    if (this.#socket.connected) return this.request('room:join', join);
+    let settle: (result: Result<ResponseOf<'room:join'>>) => void = () => undefined;
+    const answered = new Promise<Result<ResponseOf<'room:join'>>>((resolve) => {
+      settle = resolve;
+    });
+    const offJoined = this.on('room:joined', (result) => settle(result));
+    const offLost = this.on('disconnect', (reason) =>
+      settle({
+        ok: false,
+        error: { code: ErrorCode.Timeout, message: `connection lost before the join's answer (${reason})` },
+      }),
+    );
+    const timer = setTimeout(
+      () =>
+        settle({
+          ok: false,
+          error: { code: ErrorCode.Timeout, message: `no answer to room:join in ${this.#timeoutMs} ms` },
+        }),
+      this.#timeoutMs,
+    );
+    try {
+      this.#handshakeJoin = join;
+      try {
+        await this.connect();
+      } finally {
+        this.#handshakeJoin = null;
+      }
+      return await answered;
+    } finally {
+      clearTimeout(timer);
+      offJoined();
+      offLost();
+    }
   }
 
   disconnect(): void {

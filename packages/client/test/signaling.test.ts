@@ -94,4 +94,81 @@ describe('SignalingClient', () => {
     assert.equal(!silent.ok && silent.error.code, 'TIMEOUT');
     client.close();
   });
+
+  describe('connectAndJoin (the join in the handshake)', () => {
+    const join = { roomId: 'main', token: 't'.repeat(20), displayName: 'Viewer', clientId: 'viewer-1' };
+    const joinedAnswer = {
+      ok: true,
+      data: {
+        peerId: 'peer-1',
+        role: 'viewer',
+        routerRtpCapabilities: { codecs: [], headerExtensions: [] },
+        iceServers: [],
+        room: {
+          roomId: 'main',
+          sources: [],
+          program: { programSourceId: null, previewSourceId: null, transition: null, revision: 0 },
+        },
+      },
+    };
+
+    it('sends the join in the handshake only, and resolves with room:joined after what came before it', async () => {
+      const auths: unknown[] = [];
+      onConnection = (socket) => {
+        auths.push(socket.handshake.auth);
+        if (socket.handshake.auth.join) {
+          socket.emit('room:rejoin', { reason: 'before the answer' });
+          socket.emit('room:joined', joinedAnswer);
+        }
+      };
+      const client = new SignalingClient({ url, requestTimeoutMs: 2000 });
+      const seen: string[] = [];
+      client.on('room:rejoin', ({ reason }) => seen.push(reason));
+      const result = await client.connectAndJoin(join);
+      seen.push('answer');
+      assert.deepEqual(result, joinedAnswer);
+      assert.deepEqual(seen, ['before the answer', 'answer']);
+      assert.deepEqual(auths, [{ join }]);
+      // A later connection (a reconnect) carries no join: the session decides what to send.
+      client.disconnect();
+      await client.connect();
+      assert.deepEqual(auths, [{ join }, {}]);
+      client.close();
+    });
+
+    it('on a live connection, asks with a request instead', async () => {
+      const requested: unknown[] = [];
+      const client = await connected((socket) => {
+        socket.on('room:join', (payload: unknown, ack: (result: unknown) => void) => {
+          requested.push(payload);
+          ack(joinedAnswer);
+        });
+      });
+      assert.deepEqual(await client.connectAndJoin(join), joinedAnswer);
+      assert.deepEqual(requested, [join]);
+      client.close();
+    });
+
+    it('an invalid answer is dropped and the join times out; a lost connection ends it at once', async () => {
+      const warn = console.warn;
+      console.warn = () => undefined;
+      try {
+        onConnection = (socket) => socket.emit('room:joined', { ok: true, data: { peerId: '' } });
+        const client = new SignalingClient({ url, requestTimeoutMs: 300 });
+        const invalid = await client.connectAndJoin(join);
+        assert.equal(!invalid.ok && invalid.error.code, 'TIMEOUT');
+        client.close();
+      } finally {
+        console.warn = warn;
+      }
+      onConnection = (socket) => setTimeout(() => socket.disconnect(true), 20);
+      const client = new SignalingClient({ url, requestTimeoutMs: 5000 });
+      const startedAt = Date.now();
+      const lost = await client.connectAndJoin(join);
+      assert.equal(!lost.ok && lost.error.code, 'TIMEOUT');
+      assert.match(!lost.ok ? lost.error.message : '', /connection lost/);
+      assert.ok(Date.now() - startedAt < 2000, 'did not wait for the timeout');
+      client.close();
+    });
+  });
 });

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { MAX_SOURCES_PER_ROOM } from './limits.ts';
 import { idSchema } from './media.ts';
 import { recorderStateSchema } from './recording.ts';
-import type { RequestName, RequestOf, ResponseOf } from './requests.ts';
-import type { Result } from './result.ts';
+import { type RequestName, type RequestOf, type ResponseOf, requests } from './requests.ts';
+import { type Result, resultSchema } from './result.ts';
 import {
   displayNameSchema,
   guestListSchema,
@@ -64,7 +64,21 @@ export const notifications = {
   'health:sources': healthSourcesSchema,
   /** Directors only: the recording plan and the recorder's latest status (on join and on change). */
   'recorder:state': recorderStateSchema,
+  /**
+   * The answer to a join sent with the connection's handshake (HandshakeAuth), right after the
+   * connection opens: the Result a room:join request would have been acknowledged with.
+   */
+  'room:joined': resultSchema(requests['room:join'].response),
 } as const;
+
+/**
+ * What a client may send in socket.io's handshake (`auth`): a room:join the node runs as the
+ * connection opens and answers with `room:joined`, so joining costs no round trip of its own
+ * after connecting. Checked like the request (validateRequest); other keys are ignored.
+ */
+export interface HandshakeAuth {
+  join?: RequestOf<'room:join'>;
+}
 
 export type NotificationName = keyof typeof notifications;
 export type NotificationOf<N extends NotificationName> = z.infer<(typeof notifications)[N]>;

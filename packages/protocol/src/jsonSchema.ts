@@ -174,9 +174,10 @@ export function checkJsonSchema(schema: JsonSchema, value: unknown, path = ''): 
     const failures = schema.oneOf.map((option) => checkJsonSchema(option, value, path));
     const matched = failures.filter((failure) => failure === null).length;
     if (matched !== 1) {
-      // One form failing deeper than the others is the one the sender meant: say why it failed.
+      // The form that failed deepest is the one the sender meant: say why that one failed.
+      const depth = (failure: string) => failure.slice(0, failure.indexOf(': ')).split('/').length;
       const deepest = failures.reduce<string | null>(
-        (best, failure) => (failure && (!best || failure.length > best.length) ? failure : best),
+        (best, failure) => (failure && (!best || depth(failure) > depth(best)) ? failure : best),
         null,
       );
       return matched === 0

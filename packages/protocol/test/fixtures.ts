@@ -227,6 +227,7 @@ export const invalidRequests: { [N in RequestName]: [why: string, payload: unkno
 };
 
 export const validNotifications: { [N in NotificationName]: NotificationOf<N> } = {
+  'room:joined': { ok: false, error: { code: 'UNAUTHORIZED', message: 'invite expired' } },
   'room:state': {
     roomId: 'main',
     sources: [

@@ -117,6 +117,14 @@ function breakValue(schema: JsonSchemaObject, random: () => number, depth: numbe
 
 const compiled = buildWireSchemas();
 
+const validJoinAnswer = {
+  peerId: 'peer-1',
+  role: 'viewer',
+  routerRtpCapabilities: { codecs: [], headerExtensions: [] },
+  iceServers: [],
+  room: validNotifications['room:state'],
+};
+
 const cases: [string, z.ZodType, JsonSchema][] = [
   ...requestNames.map(
     (name) =>
@@ -198,6 +206,9 @@ describe('wire schemas (what clients check nodes’ messages with)', () => {
       refused.ok ? '' : refused.reason,
       /^\/sources\/0\/displayName: expected string, got a number$/,
     );
+    // Of a Result's two forms, the reason given is the one of the form the sender meant.
+    const badJoin = checkAnswer('room:join', { ok: true, data: { ...validJoinAnswer, peerId: '' } });
+    assert.deepEqual(badJoin, { ok: false, reason: '/data/peerId: shorter than 1' });
     assert.equal(isNotificationName('toString'), false);
     assert.deepEqual(checkAnswer('nope' as 'room:join', {}), {
       ok: false,

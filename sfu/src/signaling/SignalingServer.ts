@@ -6,6 +6,7 @@ import {
   type ProtocolError,
   type RequestName,
   type RequestOf,
+  type ResponseOf,
   type Result,
   type ServerToClientEvents,
   transportMaxBytes,
@@ -126,7 +127,22 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
       if (room && peer) room.leave(peer);
       log.debug('disconnected', { socket: socket.id, reason });
     });
+    const auth: Record<string, unknown> = socket.handshake.auth ?? {};
+    if (Object.hasOwn(auth, 'join')) joinFromHandshake(session, auth.join);
   });
+
+  /**
+   * A join sent with the handshake (HandshakeAuth): dispatched exactly as a room:join request
+   * (rate limit, size, schema, token), its Result sent as `room:joined` instead of an ack.
+   */
+  function joinFromHandshake(session: Session, payload: unknown): void {
+    dispatch(session, 'room:join', payload)
+      .catch((error: unknown) => ({ ok: false as const, error: toProtocolError(error, log, 'room:join') }))
+      .then((result) => {
+        if (session.socket.connected)
+          session.socket.emit('room:joined', result as Result<ResponseOf<'room:join'>>);
+      });
+  }
 
   async function dispatch(session: Session, event: string, payload: unknown): Promise<Result<unknown>> {
     if (!session.limiter.take())
