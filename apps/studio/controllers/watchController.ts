@@ -52,6 +52,8 @@ export function createWatchController({
     }),
     // A viewer consumes as soon as it joins: its receive transport comes with the join.
     prepareRecv: true,
+    // A viewer only watches: no send capabilities to probe while it joins.
+    receiveOnly: true,
   });
   const feeds = new SourceFeeds(session);
   // Startup, cut-to-frame, glass-to-glass (test patterns), RTT, loss… to the node's metrics.

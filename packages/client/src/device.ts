@@ -52,12 +52,24 @@ function cachingHandlerFactory(): ms.HandlerFactory | null {
   return handlerFactory;
 }
 
-/** Probes the browser's receive and send capabilities now, in the background. Never throws. */
-export function warmUp(): void {
+export interface DeviceOptions {
+  /**
+   * The device only receives (a viewer): the browser's send capabilities are not probed (one
+   * RTCPeerConnection offer fewer while joining); its receive ones stand in for them in
+   * Device.load(), which asks for both, and nothing is ever sent with them.
+   */
+  receiveOnly?: boolean;
+}
+
+const directionsFor = ({ receiveOnly = false }: DeviceOptions) =>
+  receiveOnly ? (['recvonly'] as const) : (['recvonly', 'sendonly'] as const);
+
+/** Probes the browser's receive (and send) capabilities now, in the background. Never throws. */
+export function warmUp(options: DeviceOptions = {}): void {
   try {
     const factory = cachingHandlerFactory();
     if (!factory) return;
-    for (const direction of ['recvonly', 'sendonly'] as const) {
+    for (const direction of directionsFor(options)) {
       factory.getNativeRtpCapabilities({ direction }).catch(() => undefined);
     }
   } catch {
@@ -66,8 +78,18 @@ export function warmUp(): void {
 }
 
 /** A Device loaded with the router's capabilities (the native ones from warmUp() when it ran). */
-export async function loadDevice(routerRtpCapabilities: ms.RtpCapabilities): Promise<Device> {
-  const factory = cachingHandlerFactory();
+export async function loadDevice(
+  routerRtpCapabilities: ms.RtpCapabilities,
+  options: DeviceOptions = {},
+): Promise<Device> {
+  const cached = cachingHandlerFactory();
+  const factory: ms.HandlerFactory | null =
+    cached && options.receiveOnly
+      ? {
+          ...cached,
+          getNativeRtpCapabilities: () => cached.getNativeRtpCapabilities({ direction: 'recvonly' }),
+        }
+      : cached;
   const device = factory ? new Device({ handlerFactory: factory }) : new Device();
   await device.load({ routerRtpCapabilities });
   return device;
