@@ -1,7 +1,7 @@
-import type { NetworkType, ProgramState, TelemetryHop, TelemetryReport } from '@microstudio/protocol';
+import type { ProgramState, TelemetryHop, TelemetryReport } from '@microstudio/protocol';
 import { TELEMETRY_MIN_INTERVAL_MS } from '@microstudio/protocol/limits';
+import { clampTelemetry, isNetworkType } from '@microstudio/protocol/wire';
 import { readTimeCode, timeCodeRegion, unwrapTimeCode } from '@microstudio/telemetry';
-import { protocolSchemas } from './protocolSchemas.ts';
 import type { ConnectionState } from './session.ts';
 import type { StatsLike } from './stats.ts';
 
@@ -442,7 +442,6 @@ export class TelemetryReporter {
       if (glassToGlassMs !== null) report.glassToGlassMs = glassToGlassMs;
       Object.assign(report, device);
       if (this.#closed) return;
-      const { clampTelemetry } = await protocolSchemas();
       if (await this.#session.sendTelemetry(clampTelemetry(report))) {
         // One-shot figures go once; if the report was dropped they ride on the next one.
         if (this.#startupMs === startupMs) this.#startupMs = undefined;
@@ -474,9 +473,7 @@ export async function readDeviceFigures(): Promise<DeviceFigures> {
   if (!nav) return figures;
   const connection = nav.connection;
   const type = connection?.type ?? connection?.effectiveType;
-  const { networkTypeSchema } = await protocolSchemas();
-  const parsed = networkTypeSchema.safeParse(type);
-  if (parsed.success) figures.networkType = parsed.data as NetworkType;
+  if (isNetworkType(type)) figures.networkType = type;
   if (typeof nav.getBattery === 'function') {
     battery ??= nav.getBattery().catch(() => null);
     const manager = await battery;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NETWORK_TYPES } from './telemetryClamp.ts';
 
 /**
  * Client telemetry (telemetry:report): what a page measures of its own media from getStats, sent
@@ -36,21 +37,8 @@ export const TELEMETRY_BOUNDS = {
 export const telemetryHopSchema = z.enum(['site', 'edge', 'p2p']);
 export type TelemetryHop = z.infer<typeof telemetryHopSchema>;
 
-/** navigator.connection: `type` where the browser has it, else `effectiveType`. */
-export const networkTypeSchema = z.enum([
-  'bluetooth',
-  'cellular',
-  'ethernet',
-  'none',
-  'wifi',
-  'wimax',
-  'other',
-  'unknown',
-  'slow-2g',
-  '2g',
-  '3g',
-  '4g',
-]);
+/** navigator.connection: `type` where the browser has it, else `effectiveType` (NETWORK_TYPES). */
+export const networkTypeSchema = z.enum(NETWORK_TYPES);
 export type NetworkType = z.infer<typeof networkTypeSchema>;
 
 const upTo = (max: number) => z.number().min(0).max(max).optional();
@@ -81,28 +69,4 @@ export const telemetryReportSchema = z
   .strict();
 export type TelemetryReport = z.infer<typeof telemetryReportSchema>;
 
-const rateSchema = upTo(TELEMETRY_BOUNDS.bitrateKbps);
-
-/**
- * The report without any figure its schema would refuse (out of bounds, non-finite, of the wrong
- * type), freezes rounded: one bad measurement must not get the whole report refused.
- */
-export function clampTelemetry(report: TelemetryReport): TelemetryReport {
-  const input: Record<string, unknown> = { ...report };
-  if (typeof report.freezes === 'number') input.freezes = Math.round(report.freezes);
-  if (report.bitrateKbps) {
-    const rates = Object.entries(report.bitrateKbps).filter(
-      ([key, value]) =>
-        (key === 'in' || key === 'out') && value !== undefined && rateSchema.safeParse(value).success,
-    );
-    input.bitrateKbps = rates.length > 0 ? Object.fromEntries(rates) : undefined;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(telemetryReportSchema.shape)) {
-    const value = input[key];
-    if (value === undefined) continue;
-    const parsed = field.safeParse(value);
-    if (parsed.success) out[key] = parsed.data;
-  }
-  return out as TelemetryReport;
-}
+export { clampTelemetry, isNetworkType, NETWORK_TYPES } from './telemetryClamp.ts';

@@ -22,6 +22,8 @@ function schemas(): ParsedWireSchemas {
   return parsed;
 }
 
+export { clampTelemetry, isNetworkType, NETWORK_TYPES } from './telemetryClamp.ts';
+
 export type WireCheck<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Checks a node's acknowledgement of `name` (a Result). */

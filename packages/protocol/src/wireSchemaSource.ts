@@ -1,7 +1,7 @@
 /**
  * Compiles what nodes send to clients — every request's answer (a Result) and every notification —
- * from the zod schemas to JSON Schema, for clients that check them without loading zod
- * (wire.ts). `npm run generate -w @microstudio/protocol` writes the result to
+ * and the telemetry report clients send from the zod schemas to JSON Schema, for clients that
+ * check them without loading zod (wire.ts, telemetryClamp.ts). `npm run generate -w @microstudio/protocol` writes the result to
  * src/generated/wireSchemas.ts; test/wire.test.ts fails while that file is out of date.
  */
 import { z } from 'zod';
@@ -9,11 +9,14 @@ import { notifications } from './events.ts';
 import { type JsonSchema, unsupportedKeywords } from './jsonSchema.ts';
 import { type RequestName, requests } from './requests.ts';
 import { resultSchema } from './result.ts';
+import { telemetryReportSchema } from './telemetry.ts';
 
 export interface WireSchemas {
   /** Per request: the schema of its acknowledgement (`{ ok: true, data } | { ok: false, error }`). */
   answers: Record<RequestName, JsonSchema>;
   notifications: Record<string, JsonSchema>;
+  /** What a page sends as telemetry:report: it leaves out figures this refuses (telemetryClamp.ts). */
+  telemetryReport: JsonSchema;
 }
 
 /** JSON Schema of one zod schema; throws on anything JSON Schema or the checker cannot express. */
@@ -42,7 +45,11 @@ export function buildWireSchemas(): WireSchemas {
   for (const [name, schema] of Object.entries(notifications)) {
     compiled[name] = toWireSchema(schema as z.ZodType, name);
   }
-  return { answers, notifications: compiled };
+  return {
+    answers,
+    notifications: compiled,
+    telemetryReport: toWireSchema(telemetryReportSchema, 'telemetry:report'),
+  };
 }
 
 /** The source of src/generated/wireSchemas.ts. */

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { type NotificationName, notifications, requestNames, requests, resultSchema } from '../src/index.ts';
+import {
+  type NotificationName,
+  notifications,
+  requestNames,
+  requests,
+  resultSchema,
+  telemetryReportSchema,
+} from '../src/index.ts';
 import { checkJsonSchema, type JsonSchema, type JsonSchemaObject } from '../src/jsonSchema.ts';
 import { checkAnswer, checkNotification, isNotificationName } from '../src/wire.ts';
 import { buildWireSchemas, toWireSchema, wireSchemasModule } from '../src/wireSchemaSource.ts';
@@ -134,6 +141,7 @@ const cases: [string, z.ZodType, JsonSchema][] = [
         JsonSchema,
       ],
   ),
+  ['telemetry:report (what pages send)', telemetryReportSchema, compiled.telemetryReport],
   ...Object.entries(notifications).map(
     ([name, schema]) =>
       [name, schema as z.ZodType, compiled.notifications[name] as JsonSchema] as [
