@@ -2,7 +2,8 @@
  * Property-based fuzzing of a running media node (issue 5, Tests → Fuzzing): ≥ 10 000 hostile
  * socket.io messages from several connections (before and after joining) and hostile HTTP
  * requests to every endpoint, while a session in the fuzzed room keeps receiving RTP through the
- * real worker. The node must answer every acked message with a Result (an ErrorCode, or ok only
+ * real worker; then hostile joins in the socket.io handshake (auth.join), each of which must get a
+ * room:joined error. The node must answer every acked message with a Result (an ErrorCode, or ok only
  * for a payload that is valid by the protocol's own schema), answer HTTP with 2xx/4xx (never 5xx,
  * never hang), stay up, and give its memory back. Seed: FUZZ_SEED (printed).
  */
@@ -16,6 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { TokenIssuer } from '@microstudio/auth';
 import { ErrorCode, errorCodes, validateRequest } from '@microstudio/protocol';
 import fc from 'fast-check';
+import { io } from 'socket.io-client';
 import { takeCensus } from '../src/http/census.ts';
 import type { MediaNode } from '../src/node.ts';
 import { RECORDER_API_PREFIX } from '../src/recording/RecorderApi.ts';
@@ -24,6 +26,7 @@ import {
   type FuzzHttpRequest,
   type FuzzMessage,
   HTTP_ROUTES,
+  handshakeAuthArb,
   httpRequestArb,
   LearnedId,
   messageArb,
@@ -642,6 +645,100 @@ test('fuzz: hostile socket.io messages and HTTP requests leave the node up, answ
     clearInterval(sampler);
     for (const c of connections) c.socket.close();
     loop.close();
+    await node.close();
+  }
+});
+
+/** Handshake joins: HANDSHAKE_RUNS batches of HANDSHAKE_BATCH connections, opened concurrently. */
+const HANDSHAKE_RUNS = 30;
+const HANDSHAKE_BATCH = 10;
+
+type HandshakeOutcome =
+  | { kind: 'answered'; result: { ok: boolean; error?: { code: string; message: string } } }
+  | { kind: 'closed'; reason: string };
+
+/** Connects with `auth` and waits for the node's room:joined (or for socket.io to close the connection). */
+function joinInHandshake(node: MediaNode, auth: Record<string, unknown>): Promise<HandshakeOutcome> {
+  const socket: Client = io(node.url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    auth,
+  });
+  return new Promise<HandshakeOutcome>((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'closed', reason: 'no answer' }), ACK_TIMEOUT_MS);
+    const done = (outcome: HandshakeOutcome) => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    socket.on('room:joined', (result) => done({ kind: 'answered', result }));
+    socket.on('connect_error', (error) =>
+      done({ kind: 'closed', reason: `connect_error: ${error.message}` }),
+    );
+    socket.on('disconnect', (reason) => done({ kind: 'closed', reason }));
+  }).finally(() => socket.close());
+}
+
+test('fuzz: hostile joins in the socket.io handshake each get a room:joined error, never a place in the room', async () => {
+  const node = await startTestNode({
+    MICROSTUDIO_WORKERS: '1',
+    MICROSTUDIO_MAX_MESSAGES_PER_SECOND: '100000',
+  });
+  try {
+    const room = await node.registry.open(ROOM, { slot: 0 });
+    const ctx: FuzzContext = {
+      knownIds: [ROOM],
+      badTokens: await badTokens(node),
+      roomId: ROOM,
+      caps: room.wireRtpCapabilities,
+    };
+    const codes: Record<string, number> = {};
+    const closed: Record<string, number> = {};
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(handshakeAuthArb(ctx), { minLength: HANDSHAKE_BATCH, maxLength: HANDSHAKE_BATCH }),
+        async (auths) => {
+          const outcomes = await Promise.all(auths.map((auth) => joinInHandshake(node, auth)));
+          outcomes.forEach((outcome, i) => {
+            if (outcome.kind === 'closed') {
+              closed[outcome.reason] = (closed[outcome.reason] ?? 0) + 1;
+              return;
+            }
+            const { result } = outcome;
+            // Every token the fuzz has is forged, expired, for another room or garbage.
+            assert.equal(
+              result.ok,
+              false,
+              `a hostile join got in: ${JSON.stringify(auths[i]).slice(0, 300)}`,
+            );
+            assert.ok(
+              errorCodes.includes(result.error?.code as ErrorCode),
+              `unknown code ${result.error?.code}`,
+            );
+            codes[result.error?.code as string] = (codes[result.error?.code as string] ?? 0) + 1;
+          });
+        },
+      ),
+      { seed: SEED, numRuns: HANDSHAKE_RUNS, endOnFailure: true },
+    );
+    const answered = Object.values(codes).reduce((a, b) => a + b, 0);
+    console.log(`handshake joins: ${JSON.stringify(codes)}; closed by socket.io: ${JSON.stringify(closed)}`);
+    // socket.io closes a handshake it cannot carry (an oversize or binary auth) before the node
+    // sees it; everything else is the node's to answer.
+    assert.ok(
+      answered >= HANDSHAKE_RUNS * HANDSHAKE_BATCH * 0.8,
+      `only ${answered} handshake joins answered`,
+    );
+    assert.ok((codes[ErrorCode.BadRequest] ?? 0) > 0 && (codes[ErrorCode.Unauthorized] ?? 0) > 0);
+    assert.equal(closed['no answer'] ?? 0, 0, 'a handshake join went unanswered');
+    assert.equal(room.peerCount, 0);
+    // Still joinable through the handshake afterwards.
+    const token = await tokenFor(node, ROOM, 'viewer');
+    const valid = await joinInHandshake(node, {
+      join: { roomId: ROOM, token, displayName: 'After', clientId: 'after-fuzz' },
+    });
+    assert.ok(valid.kind === 'answered' && valid.result.ok, JSON.stringify(valid));
+  } finally {
     await node.close();
   }
 });

@@ -416,6 +416,38 @@ export function messageArb(ctx: FuzzContext, connections: number): fc.Arbitrary<
   );
 }
 
+/**
+ * The `auth` of a socket.io handshake carrying a hostile join (HandshakeAuth): a mutated join,
+ * a hostile value, an oversize one, keys that pollute, junk beside it. Always an object: socket.io
+ * itself refuses a handshake whose auth is not one, before the node sees it.
+ */
+export function handshakeAuthArb(ctx: FuzzContext): fc.Arbitrary<Record<string, unknown>> {
+  const join = fc.oneof(
+    {
+      arbitrary: fc
+        .tuple(templateArb(ctx, 'room:join'), fc.array(mutationArb, { maxLength: 3 }))
+        .map(([payload, mutations]) => mutations.reduce(mutate, payload)),
+      weight: 8,
+    },
+    { arbitrary: hostileValue, weight: 3 },
+    { arbitrary: pollutionArb, weight: 1 },
+    { arbitrary: deepArb, weight: 1 },
+    {
+      arbitrary: hugeSizeArb.map((size) => ({
+        roomId: ctx.roomId,
+        token: 'h'.repeat(Math.max(0, size - 40)),
+      })),
+      weight: 1,
+    },
+  );
+  return (
+    fc
+      .tuple(join, fc.option(fc.dictionary(fc.string({ maxLength: 12 }), hostileValue, { maxKeys: 3 })))
+      // An undefined join leaves no `join` key on the wire (a handshake without a join): null instead.
+      .map(([payload, junk]) => ({ ...(junk ?? {}), join: payload === undefined ? null : payload }))
+  );
+}
+
 // ---- HTTP ----
 
 export interface FuzzHttpRequest {
