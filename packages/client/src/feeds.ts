@@ -1,6 +1,7 @@
 import type { RoomSnapshot, TrackPurpose } from '@microstudio/protocol';
 import { Emitter } from './emitter.ts';
-import type { RemoteTrack, StudioSession } from './session.ts';
+import type { StudioSession } from './session.ts';
+import type { RemoteTrack } from './tracks.ts';
 
 /** One wanted feed: a source's camera or mic, video at a simulcast layer. */
 export interface FeedSpec {

@@ -33,8 +33,6 @@ export {
 } from './reconnectPolicy.ts';
 export {
   type ConnectionState,
-  Publication,
-  RemoteTrack,
   type SessionEvents,
   StudioSession,
   type StudioSessionOptions,
@@ -70,3 +68,4 @@ export {
   type TestPatternOptions,
   textBox,
 } from './testPattern.ts';
+export { Publication, RemoteTrack } from './tracks.ts';
