@@ -93,6 +93,9 @@ test('pages carry a Content Security Policy and no secret reaches a page or a sc
     // `load` waits for every script the page started with; pages keep polling (the control room's
     // fabric panel, the viewer's reconnects), so the network never idles.
     await tab.goto(path, { waitUntil: 'load' });
+    // Bodies are read from the tab: read them all before closing it (a body asked for after the
+    // tab is gone is unreadable).
+    await Promise.all(reads);
     await tab.close();
   }
   await Promise.all(reads);
