@@ -82,7 +82,16 @@ export function unsupportedKeywords(schema: JsonSchema, path = '#'): string[] {
   return found;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+/** The schema under `name` in a map of schemas, never one inherited from Object.prototype. */
+export const ownSchema = (table: Record<string, JsonSchema>, name: string): JsonSchema | undefined =>
+  Object.hasOwn(table, name) ? table[name] : undefined;
+
+/** The schemas of an object schema's named properties (none for `true` or `false`). */
+export const propertiesOf = (schema: JsonSchema): Record<string, JsonSchema> =>
+  (typeof schema === 'object' && schema.properties) || {};
+
+/** A JSON object: not null, not an array. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function typeMatches(type: JsonType, value: unknown): boolean {
@@ -201,7 +210,7 @@ function checkObject(schema: JsonSchemaObject, value: Record<string, unknown>, p
       const failure = checkJsonSchema(schema.propertyNames, name, `${path}/${name} (name)`);
       if (failure) return failure;
     }
-    const named = Object.hasOwn(properties, name) ? properties[name] : undefined;
+    const named = ownSchema(properties, name);
     const inner = named ?? schema.additionalProperties;
     if (inner === undefined) continue;
     const failure = checkJsonSchema(inner, item, `${path}/${name}`);

@@ -4,8 +4,8 @@
  * telemetryReportSchema (telemetry.ts) compiled to JSON Schema (generated/wireSchemas.ts), so
  * there is one definition of what is acceptable.
  */
-import { WIRE_SCHEMAS_JSON } from './generated/wireSchemas.ts';
-import { checkJsonSchema, type JsonSchema, type JsonSchemaObject } from './jsonSchema.ts';
+import { compiledSchemas } from './compiledSchemas.ts';
+import { checkJsonSchema, isObject, type JsonSchema, ownSchema, propertiesOf } from './jsonSchema.ts';
 import type { TelemetryReport } from './telemetry.ts';
 
 /** navigator.connection: `type` where the browser has it, else `effectiveType`. */
@@ -28,25 +28,15 @@ export function isNetworkType(value: unknown): value is (typeof NETWORK_TYPES)[n
   return (NETWORK_TYPES as readonly unknown[]).includes(value);
 }
 
-let reportSchema: JsonSchemaObject | null = null;
-
-function telemetryReportJsonSchema(): JsonSchemaObject {
-  reportSchema ??= (JSON.parse(WIRE_SCHEMAS_JSON) as { telemetryReport: JsonSchemaObject }).telemetryReport;
-  return reportSchema;
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * The report without any figure its schema would refuse (out of bounds, non-finite, of the wrong
  * type), freezes rounded; in bitrateKbps each direction is kept or left out on its own.
  */
 export function clampTelemetry(report: TelemetryReport): TelemetryReport {
-  const properties = telemetryReportJsonSchema().properties ?? {};
+  const properties = propertiesOf(compiledSchemas().telemetryReport);
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(report as Record<string, unknown>)) {
-    const schema = Object.hasOwn(properties, key) ? properties[key] : undefined;
+    const schema = ownSchema(properties, key);
     if (schema === undefined || raw === undefined) continue;
     let value: unknown = key === 'freezes' && typeof raw === 'number' ? Math.round(raw) : raw;
     if (key === 'bitrateKbps' && isObject(raw)) value = validParts(schema, raw);
@@ -57,9 +47,9 @@ export function clampTelemetry(report: TelemetryReport): TelemetryReport {
 
 /** The properties of `value` its object schema accepts one by one; undefined if none. */
 function validParts(schema: JsonSchema, value: Record<string, unknown>): Record<string, unknown> | undefined {
-  const properties = (typeof schema === 'object' && schema.properties) || {};
+  const properties = propertiesOf(schema);
   const kept = Object.entries(value).filter(([key, part]) => {
-    const inner = Object.hasOwn(properties, key) ? properties[key] : undefined;
+    const inner = ownSchema(properties, key);
     return inner !== undefined && part !== undefined && checkJsonSchema(inner, part) === null;
   });
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;

@@ -4,23 +4,11 @@
  * here loads zod, so a page checks every message without the ~65 ms zod costs a cold page.
  * Exported as '@microstudio/protocol/wire'.
  */
+import { compiledSchemas } from './compiledSchemas.ts';
 import type { NotificationName, NotificationOf } from './events.ts';
-import { WIRE_SCHEMAS_JSON } from './generated/wireSchemas.ts';
-import { checkJsonSchema, type JsonSchema } from './jsonSchema.ts';
+import { checkJsonSchema, ownSchema } from './jsonSchema.ts';
 import type { RequestName, ResponseOf } from './requests.ts';
 import type { Result } from './result.ts';
-
-interface ParsedWireSchemas {
-  answers: Record<string, JsonSchema>;
-  notifications: Record<string, JsonSchema>;
-}
-
-let parsed: ParsedWireSchemas | null = null;
-
-function schemas(): ParsedWireSchemas {
-  parsed ??= JSON.parse(WIRE_SCHEMAS_JSON) as ParsedWireSchemas;
-  return parsed;
-}
 
 export { clampTelemetry, isNetworkType, NETWORK_TYPES } from './telemetryClamp.ts';
 
@@ -28,14 +16,14 @@ export type WireCheck<T> = { ok: true; value: T } | { ok: false; reason: string 
 
 /** Checks a node's acknowledgement of `name` (a Result). */
 export function checkAnswer<N extends RequestName>(name: N, raw: unknown): WireCheck<Result<ResponseOf<N>>> {
-  const schema = Object.hasOwn(schemas().answers, name) ? schemas().answers[name] : undefined;
+  const schema = ownSchema(compiledSchemas().answers, name);
   if (schema === undefined) return { ok: false, reason: `no answer schema for "${name}"` };
   const failure = checkJsonSchema(schema, raw);
   return failure ? { ok: false, reason: failure } : { ok: true, value: raw as Result<ResponseOf<N>> };
 }
 
 export function isNotificationName(name: string): name is NotificationName {
-  return Object.hasOwn(schemas().notifications, name);
+  return ownSchema(compiledSchemas().notifications, name) !== undefined;
 }
 
 /** Checks a notification's payload. */
@@ -43,7 +31,7 @@ export function checkNotification<N extends NotificationName>(
   name: N,
   raw: unknown,
 ): WireCheck<NotificationOf<N>> {
-  const schema = Object.hasOwn(schemas().notifications, name) ? schemas().notifications[name] : undefined;
+  const schema = ownSchema(compiledSchemas().notifications, name);
   if (schema === undefined) return { ok: false, reason: `unknown notification "${name}"` };
   const failure = checkJsonSchema(schema, raw);
   return failure ? { ok: false, reason: failure } : { ok: true, value: raw as NotificationOf<N> };
