@@ -62,8 +62,8 @@ if (!entry) throw new Error('viewer build: no entry output');
 /**
  * What the first frame needs besides the entry: the chunks it imports statically and the one it
  * imports during the join (mediasoup-client, packages/client/src/device.ts), with theirs.
- * Preloaded, the browser fetches them while it runs the entry. Chunks wanted later (zod, for
- * telemetry's first report) are left to load when asked for: preloading costs the page's thread.
+ * Preloaded, the browser fetches them while it runs the entry. A chunk wanted only later is left
+ * to load when asked for: preloading costs the page's thread.
  */
 const FIRST_FRAME_IMPORTS = [join('packages', 'client', 'src', 'device.ts')];
 const byFile = new Map(outputs);

@@ -116,9 +116,7 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
         }
         return;
       }
-      dispatch(session, event, payload)
-        .then((result) => ack(result))
-        .catch((error: unknown) => ack({ ok: false, error: toProtocolError(error, log, 'dispatch') }));
+      answer(session, event, payload, ack);
     });
     socket.on('disconnect', (reason) => {
       sessions.delete(session);
@@ -136,12 +134,28 @@ export function createSignalingServer(httpServer: HttpServer, deps: SignalingDep
    * (rate limit, size, schema, token), its Result sent as `room:joined` instead of an ack.
    */
   function joinFromHandshake(session: Session, payload: unknown): void {
-    dispatch(session, 'room:join', payload)
-      .catch((error: unknown) => ({ ok: false as const, error: toProtocolError(error, log, 'room:join') }))
-      .then((result) => {
-        if (session.socket.connected)
-          session.socket.emit('room:joined', result as Result<ResponseOf<'room:join'>>);
-      });
+    answer(session, 'room:join', payload, (result) => {
+      if (session.socket.connected)
+        session.socket.emit('room:joined', result as Result<ResponseOf<'room:join'>>);
+    });
+  }
+
+  /**
+   * Dispatches an incoming event and hands its Result to `send` (an ack, or an emit): whatever
+   * dispatch() throws becomes an error Result, and nothing `send` throws escapes.
+   */
+  function answer(
+    session: Session,
+    event: string,
+    payload: unknown,
+    send: (result: Result<unknown>) => void,
+  ): void {
+    dispatch(session, event, payload)
+      .catch((error: unknown) => ({ ok: false as const, error: toProtocolError(error, log, 'dispatch') }))
+      .then(send)
+      .catch((error: unknown) =>
+        log.warn('could not send an answer', { event: event.slice(0, 64), error: String(error) }),
+      );
   }
 
   async function dispatch(session: Session, event: string, payload: unknown): Promise<Result<unknown>> {
