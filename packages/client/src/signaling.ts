@@ -22,6 +22,12 @@ export type SignalingEvents = {
   connect_error: [error: Error];
 } & { [N in NotificationName]: [payload: NotificationOf<N>] };
 
+/** The Result of a request that got no answer (TIMEOUT). */
+const timedOut = (message: string): { ok: false; error: { code: ErrorCode; message: string } } => ({
+  ok: false,
+  error: { code: ErrorCode.Timeout, message },
+});
+
 export interface SignalingOptions {
   /** Origin of the studio (which proxies /socket.io to the media node). Default: the page's origin. */
   url?: string;
@@ -161,17 +167,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     });
     const offJoined = this.on('room:joined', (result) => settle(result));
     const offLost = this.on('disconnect', (reason) =>
-      settle({
-        ok: false,
-        error: { code: ErrorCode.Timeout, message: `connection lost before the join's answer (${reason})` },
-      }),
+      settle(timedOut(`connection lost before the join's answer (${reason})`)),
     );
     const timer = setTimeout(
-      () =>
-        settle({
-          ok: false,
-          error: { code: ErrorCode.Timeout, message: `no answer to room:join in ${this.#timeoutMs} ms` },
-        }),
+      () => settle(timedOut(`no answer to room:join in ${this.#timeoutMs} ms`)),
       this.#timeoutMs,
     );
     try {
@@ -198,19 +197,13 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   request<N extends RequestName>(name: N, payload: RequestOf<N>): Promise<Result<ResponseOf<N>>> {
     if (!this.#socket.connected) {
       // Fail fast rather than let socket.io buffer it and replay it on a later connection.
-      return Promise.resolve({
-        ok: false,
-        error: { code: ErrorCode.Timeout, message: 'signaling is not connected' },
-      });
+      return Promise.resolve(timedOut('signaling is not connected'));
     }
     return new Promise((resolve) => {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        resolve({
-          ok: false,
-          error: { code: ErrorCode.Timeout, message: `no answer to ${name} in ${this.#timeoutMs} ms` },
-        });
+        resolve(timedOut(`no answer to ${name} in ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       const untyped = this.#socket as unknown as Socket;
       untyped.emit(name, payload, (raw: unknown) => {
